@@ -1,0 +1,97 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from '../api/app.js';
+import type { EventStore } from '../eventstore/event-store.js';
+import { startChainKeeper, type ChainKeeper } from '../eventstore/postgres/chain-keeper.js';
+import { PostgresEventStore } from '../eventstore/postgres/postgres-event-store.js';
+import { migrateToLatest } from '../migrations/index.js';
+import type { Config } from './config.js';
+import { ensureDatabaseExists, openDatabase, type Database } from './database.js';
+import { databaseUrl, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+
+const APP_DATABASE = 'ispbills';
+
+export type Connected = Readonly<{
+  database: Database;
+  store: EventStore;
+  logger: Logger;
+  /** Closes the pool and, when this process started it, the embedded PostgreSQL. */
+  close: () => Promise<void>;
+}>;
+
+/**
+ * The database this process works on: DATABASE_URL's server when set, otherwise a real PostgreSQL started
+ * here from `embedded-postgres` with its data under ISPBILLS_DATA_DIR. Migrations run before anything else.
+ */
+export async function connect(config: Config, logger = createLogger(config)): Promise<Connected> {
+  let embedded: RunningPostgres | null = null;
+  let url = config.DATABASE_URL;
+  if (url === undefined) {
+    const data_dir = path.resolve(config.ISPBILLS_DATA_DIR);
+    logger.info({ data_dir, port: config.EMBEDDED_POSTGRES_PORT }, 'starting embedded PostgreSQL');
+    const postgresLog = logger.child({ component: 'postgres' });
+    embedded = await startEmbeddedPostgres({
+      data_dir,
+      port: config.EMBEDDED_POSTGRES_PORT,
+      on_log: (line) => postgresLog.debug(line),
+    });
+    await ensureDatabaseExists(embedded.url, APP_DATABASE);
+    url = databaseUrl(embedded.url, APP_DATABASE);
+  }
+  const database = openDatabase(url, config.DATABASE_POOL_SIZE);
+  try {
+    const { applied } = await migrateToLatest(database.db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  } catch (error) {
+    await database.close();
+    await embedded?.stop();
+    throw error;
+  }
+  const store = new PostgresEventStore(database.pool, { poll_interval_ms: config.SUBSCRIPTION_POLL_INTERVAL_MS });
+  return {
+    database,
+    store,
+    logger,
+    close: async () => {
+      await store.close();
+      await database.close();
+      if (embedded !== null) {
+        logger.info('stopping embedded PostgreSQL');
+        await embedded.stop();
+      }
+    },
+  };
+}
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
+  return pino({ level: config.LOG_LEVEL, base: { service: 'ispbills' } });
+}
+
+export type RunningSystem = Readonly<{ url: string; app: FastifyInstance; stop: () => Promise<void> }>;
+
+/** Everything in one process: HTTP API and panels, and the background workers that exist so far. */
+export async function startSystem(config: Config): Promise<RunningSystem> {
+  const connected = await connect(config);
+  const { logger } = connected;
+  let chainKeeper: ChainKeeper | null = null;
+  let app: FastifyInstance | null = null;
+  const stop = async (): Promise<void> => {
+    await app?.close();
+    await chainKeeper?.stop();
+    await connected.close();
+    logger.info('stopped');
+  };
+  try {
+    chainKeeper = startChainKeeper(connected.database.pool, {
+      on_error: (error) => logger.error({ err: error }, 'hash chain: extending failed; will retry'),
+    });
+    app = await buildApp({ pool: connected.database.pool, store: connected.store, logger: logger.child({ component: 'http' }) });
+    await app.listen({ host: config.HOST, port: config.PORT });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  return { url: `http://${shownHost}:${config.PORT}`, app, stop };
+}

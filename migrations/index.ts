@@ -1,0 +1,32 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import * as eventStore from './0001-event-store.js';
+
+/** Every migration in order. Names sort by their numeric prefix; a new migration gets the next number. */
+const migrations: Readonly<Record<string, Migration>> = {
+  '0001-event-store': eventStore,
+};
+
+const provider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+};
+
+export type MigrationReport = Readonly<{ applied: readonly string[] }>;
+
+export class MigrationFailed extends Error {
+  readonly code = 'MIGRATION_FAILED';
+  constructor(readonly migration: string | null, readonly cause_error: unknown) {
+    super(
+      `migration ${migration ?? '(unknown)'} failed: ${cause_error instanceof Error ? cause_error.message : String(cause_error)}; ` +
+        'nothing after it was applied — fix the cause and run `ispbills migrate` again',
+    );
+    this.name = 'MigrationFailed';
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider });
+  const outcome: MigrationResultSet = await migrator.migrateToLatest();
+  const failed = outcome.results?.find((result) => result.status === 'Error');
+  if (outcome.error !== undefined) throw new MigrationFailed(failed?.migrationName ?? null, outcome.error);
+  return { applied: (outcome.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
