@@ -1,14 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type pg from 'pg';
-import type { Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
 import type { EventStore } from '../eventstore/event-store.js';
 import { healthRoutes } from './health.js';
 
 export type AppDependencies = Readonly<{
   pool: pg.Pool;
   store: EventStore;
-  logger: Logger;
+  logger: FastifyBaseLogger;
 }>;
 
 /** The HTTP application: structured logs (pino), zod schemas for every route, one plugin per area. */
