@@ -22,6 +22,15 @@ program
   });
 
 program
+  .command('serve')
+  .description('the stateless HTTP role (API, panels, /health); run several behind a load balancer')
+  .action(async () => {
+    const system = await startSystem(loadConfig());
+    process.stdout.write(`ispbills serve: listening at ${system.url}\n`);
+    onShutdownSignal(system.stop);
+  });
+
+program
   .command('migrate')
   .description('apply database migrations and exit')
   .action(async () => {

@@ -8,7 +8,15 @@ import type { JsonObject } from './json.js';
  * The one contract every EventStore adapter passes (kysely's habit: one suite, every backend). `open` gives
  * a store over an empty or shared log; each test uses its own stream names so tests never see each other.
  */
-export function eventStoreContract(name: string, open: () => Promise<EventStore>): void {
+export type ContractOptions = Readonly<{
+  /**
+   * Whether an event id is unique across the whole log. PostgreSQL enforces it with a unique index; KurrentDB
+   * only de-duplicates recent ids per stream (a cache), so the same id in another stream is written again.
+   */
+  log_wide_event_ids: boolean;
+}>;
+
+export function eventStoreContract(name: string, open: () => Promise<EventStore>, options: ContractOptions): void {
   const event = (type = 'test-happened', data: JsonObject = { n: '1' }): NewEvent => ({
     event_id: randomUUID(),
     type,
@@ -119,8 +127,10 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       const again = await store.appendToStream(id, events, { stream_state: 'no_stream' });
       expect(again).toEqual(first);
       expect(await store.readStream(id)).toHaveLength(2);
-      const moved = await store.appendToStream(stream(), [events[0]!], { stream_state: 'any' }).catch((e: unknown) => e);
-      expect(moved).toBeInstanceOf(EventIdConflict);
+      if (options.log_wide_event_ids) {
+        const moved = await store.appendToStream(stream(), [events[0]!], { stream_state: 'any' }).catch((e: unknown) => e);
+        expect(moved).toBeInstanceOf(EventIdConflict);
+      }
     });
 
     it('an idempotency key returns the first result for the same request and refuses another request', async () => {
@@ -151,11 +161,17 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       const id = stream();
       const appended = [event(), event(), event(), event(), event()];
       for (const e of appended) await store.appendToStream(id, [e], { stream_state: 'any' });
+      // Another transaction anywhere on the server may hold the visibility horizon back for a moment, as in
+      // production: a reader keeps paging until the events show up, it never skips ahead.
       const seen: RecordedEvent[] = [];
       let cursor = before;
-      for (;;) {
+      const deadline = Date.now() + 10_000;
+      while (seen.filter((e) => e.stream_id === id).length < appended.length && Date.now() < deadline) {
         const page = await store.readAll(cursor, { max_count: 2 });
-        if (page.length === 0) break;
+        if (page.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
         seen.push(...page);
         cursor = page[page.length - 1]!.position;
       }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
-import type { NewEvent } from '../event-store.js';
+import { START, type NewEvent } from '../event-store.js';
 import { chainHead, extendChain, verifyChain } from './hash-chain.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 
@@ -22,6 +22,18 @@ const event = (n: number): NewEvent => ({
   metadata: { actor: { id: 'op', role: 'admin' }, tenant: 'isp', correlation_id: randomUUID(), causation_id: null, command_id: randomUUID() },
 });
 
+/**
+ * Other test files share the server; their open transactions hold the visibility horizon back for a moment.
+ * Wait until this database's events are all visible, as a reader would.
+ */
+async function waitUntilVisible(count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await store.readAll(START, { max_count: 10_000 })).length < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} events visible after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A superuser can switch the immutability trigger off; the chain must still tell. */
 async function tamper(sql: string, parameters: unknown[]): Promise<void> {
   const client = await database.pool.connect();
@@ -39,6 +51,7 @@ async function tamper(sql: string, parameters: unknown[]): Promise<void> {
 describe('hash chain over the event log', () => {
   it('chains every visible event in reader order and verifies', async () => {
     for (let i = 0; i < 30; i += 1) await store.appendToStream(`chain-${i % 4}`, [event(i)], { stream_state: 'any' });
+    await waitUntilVisible(30);
     expect(await extendChain(database.pool, 7)).toBe(7);
     while ((await extendChain(database.pool, 7)) > 0);
     const head = await chainHead(database.pool);
@@ -50,6 +63,7 @@ describe('hash chain over the event log', () => {
 
   it('reports events not chained yet without calling them broken', async () => {
     await store.appendToStream('chain-late', [event(99)], { stream_state: 'any' });
+    await waitUntilVisible(31);
     expect(await verifyChain(database.pool)).toMatchObject({ ok: true, unchained: 1 });
     await extendChain(database.pool);
   });
@@ -70,6 +84,7 @@ describe('hash chain over the event log', () => {
     try {
       const otherStore = new PostgresEventStore(other.pool);
       for (let i = 0; i < 5; i += 1) await otherStore.appendToStream('s', [event(i)], { stream_state: 'any' });
+      while ((await otherStore.readAll(START)).length < 5) await new Promise((resolve) => setTimeout(resolve, 20));
       await extendChain(other.pool);
       const victim = (await other.pool.query<{ global_position: string }>(`SELECT global_position FROM events ORDER BY tx_id, global_position OFFSET 2 LIMIT 1`)).rows[0]!.global_position;
       const client = await other.pool.connect();

@@ -19,16 +19,11 @@ import {
   type SubscriptionHandler,
   type SubscriptionOptions,
 } from '../event-store.js';
-import { EventIdConflict, IdempotencyKeyReused, InvalidAppend, StreamStateConflict } from '../errors.js';
+import { DEFAULT_READ_PAGE, MAX_READ_PAGE, validateAppend, validateAppends, validateIdempotencyKey } from '../append-validation.js';
+import { EventIdConflict, IdempotencyKeyReused, StreamStateConflict } from '../errors.js';
 import type { JsonObject, JsonValue } from '../json.js';
 import { noUpcasting, type Upcaster } from '../upcasting.js';
 import { startPollingSubscription } from '../polling-subscription.js';
-
-/** Limits (TigerBeetle habit): a caller that exceeds them has a bug, and finds out at once. */
-export const MAX_EVENTS_PER_APPEND = 10_000;
-export const MAX_STREAMS_PER_APPEND = 100;
-export const MAX_READ_PAGE = 10_000;
-const DEFAULT_READ_PAGE = 1_000;
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -93,25 +88,6 @@ function appendParameters(append: StreamAppend): unknown[] {
   return parameters;
 }
 
-function validateAppend(append: StreamAppend): void {
-  if (append.stream_id.length === 0 || append.stream_id.length > 200) {
-    throw new InvalidAppend(`stream id must be 1–200 characters, got ${JSON.stringify(append.stream_id)}`);
-  }
-  if (append.events.length === 0) throw new InvalidAppend(`append to ${append.stream_id} has no events`);
-  if (append.events.length > MAX_EVENTS_PER_APPEND) {
-    throw new InvalidAppend(`append to ${append.stream_id} has ${append.events.length} events; at most ${MAX_EVENTS_PER_APPEND}`);
-  }
-  if (typeof append.stream_state === 'bigint' && append.stream_state < 0n) {
-    throw new InvalidAppend(`expected revision ${append.stream_state} is negative; use 'no_stream' for a new stream`);
-  }
-  const ids = new Set<string>();
-  for (const event of append.events) {
-    if (ids.has(event.event_id)) throw new InvalidAppend(`event id ${event.event_id} appears twice in one append`);
-    ids.add(event.event_id);
-    if (Number.isNaN(event.occurred_at.getTime())) throw new InvalidAppend(`event ${event.event_id} has an invalid occurred_at`);
-  }
-}
-
 export type PostgresEventStoreOptions = Readonly<{
   upcast?: Upcaster;
   /** How often an idle subscription looks for events appended by other processes. */
@@ -159,16 +135,8 @@ export class PostgresEventStore implements EventStore {
     appends: readonly StreamAppend[],
     options: Readonly<{ idempotency?: IdempotencyRequest }> = {},
   ): Promise<AppendManyResult> {
-    if (appends.length === 0) throw new InvalidAppend('appendToStreams needs at least one stream');
-    if (appends.length > MAX_STREAMS_PER_APPEND) {
-      throw new InvalidAppend(`appendToStreams takes at most ${MAX_STREAMS_PER_APPEND} streams, got ${appends.length}`);
-    }
-    const seen = new Set<string>();
-    for (const append of appends) {
-      validateAppend(append);
-      if (seen.has(append.stream_id)) throw new InvalidAppend(`stream ${append.stream_id} appears twice in one append`);
-      seen.add(append.stream_id);
-    }
+    validateAppends(appends);
+    if (options.idempotency !== undefined) validateIdempotencyKey(options.idempotency.key);
     const { idempotency } = options;
     const client = await this.#pool.connect();
     let released = false;
