@@ -1,0 +1,22 @@
+import { evolveCardBatch, initialCardBatchState, type CardBatchState, type CardEvent } from '../domain/cards/card-batch.js';
+import type { CustomerEvent, CustomerState } from '../domain/customers/customer.js';
+import { evolveCustomer, initialCustomerState } from '../domain/customers/customer-evolve.js';
+import { evolveReservation, initialReservationState, type ReservationEvent, type ReservationState } from '../domain/customers/reservation.js';
+import { evolveOperator, initialOperatorState, type OperatorEvent, type OperatorState } from '../domain/operators/operator.js';
+import { evolvePackage, initialPackageState, type PackageEvent, type PackageState } from '../domain/packages/package.js';
+import { evolveStaff, initialStaffState, type StaffEvent, type StaffState } from '../domain/staff/staff.js';
+import type { AggregateType } from './command-runtime.js';
+
+/** Each aggregate's fold, and whether its streams grow long enough to snapshot. */
+export const OperatorAggregate: AggregateType<OperatorState, OperatorEvent> = { snapshot_schema: 'operator@1', initial: initialOperatorState, evolve: evolveOperator };
+export const PackageAggregate: AggregateType<PackageState, PackageEvent> = { snapshot_schema: null, initial: initialPackageState, evolve: evolvePackage };
+export const StaffAggregate: AggregateType<StaffState, StaffEvent> = { snapshot_schema: null, initial: initialStaffState, evolve: evolveStaff };
+export const CustomerAggregate: AggregateType<CustomerState, CustomerEvent> = { snapshot_schema: 'customer@1', initial: initialCustomerState, evolve: evolveCustomer };
+export const CardBatchAggregate: AggregateType<CardBatchState, CardEvent> = { snapshot_schema: 'card-batch@1', initial: initialCardBatchState, evolve: evolveCardBatch };
+export const ReservationAggregate: AggregateType<ReservationState, ReservationEvent> = { snapshot_schema: null, initial: initialReservationState, evolve: evolveReservation };
+
+/** The ISP an operator belongs to: itself for the root, else the top of its ancestry. */
+export function tenantOf(operator: OperatorState): string | null {
+  if (!operator.exists) return null;
+  return operator.role === 'admin' ? operator.operator_id : (operator.ancestry[0] ?? null);
+}

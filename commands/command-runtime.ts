@@ -1,0 +1,172 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { comparePositions, type EventStore, type LogPosition, type NewEvent, type StreamAppend, type StreamState } from '../eventstore/event-store.js';
+import { StreamStateConflict } from '../eventstore/errors.js';
+import { canonicalJson, type JsonObject, type JsonValue } from '../eventstore/json.js';
+import type { CommandContext } from '../domain/shared/command-context.js';
+import type { DomainEvent } from '../domain/shared/decider.js';
+import { rejection, type Rejection } from '../domain/shared/rejection.js';
+import type { SnapshotStore } from './snapshots.js';
+
+export type Clock = Readonly<{ now: () => Date }>;
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A command as the outside world sends it: context plus tracing ids. The clock and id source are injected. */
+export type CommandEnvelope = Readonly<{
+  tenant: string;
+  actor: CommandContext['actor'];
+  correlation_id?: string;
+  causation_id?: string | null;
+  /** Commands that move money carry one: the same key and request return the first answer. */
+  idempotency_key?: string;
+}>;
+
+export type CommandResult<Value> =
+  | Readonly<{ ok: true; value: Value; position: LogPosition | null; replayed: boolean }>
+  | Readonly<{ ok: false; rejection: Rejection }>;
+
+export type Loaded<State> = Readonly<{ stream_id: string; state: State; revision: bigint | null }>;
+
+export type AggregateType<State, Event> = Readonly<{
+  /** Names the snapshot format; change it whenever the state's shape changes. */
+  snapshot_schema: string | null;
+  initial: () => State;
+  evolve: (state: State, event: Event) => State;
+}>;
+
+/** The outcome of one attempt: refuse, or append these events to these streams and answer with `value`. */
+export type Plan<Value> =
+  | Readonly<{ kind: 'refuse'; rejection: Rejection }>
+  | Readonly<{ kind: 'append'; writes: readonly Readonly<{ stream_id: string; expected: StreamState; events: readonly DomainEvent[] }>[]; value: Value }>;
+
+export const refusePlan = (rejection: Rejection): Readonly<{ kind: 'refuse'; rejection: Rejection }> => ({ kind: 'refuse', rejection });
+
+/** How often a command is decided again after another writer moved one of its streams first. */
+const MAX_ATTEMPTS = 8;
+/** Streams longer than this since their last snapshot get a new one after loading. */
+const SNAPSHOT_EVERY_EVENTS = 200;
+
+export type CommandRuntimeOptions = Readonly<{
+  store: EventStore;
+  snapshots: SnapshotStore;
+  clock?: Clock;
+  new_id?: () => string;
+}>;
+
+/**
+ * Loads streams, lets a pure decision plan the append, appends with the revisions it read, and on a
+ * concurrency conflict does it all again with fresh state (bounded). Every event gets its metadata here:
+ * actor, tenant, correlation, causation and command ids; business time comes from the injected clock.
+ */
+export class CommandRuntime {
+  readonly store: EventStore;
+  readonly #snapshots: SnapshotStore;
+  readonly clock: Clock;
+  readonly newId: () => string;
+
+  constructor(options: CommandRuntimeOptions) {
+    this.store = options.store;
+    this.#snapshots = options.snapshots;
+    this.clock = options.clock ?? systemClock;
+    this.newId = options.new_id ?? randomUUID;
+  }
+
+  async load<State, Event>(type: AggregateType<State, Event>, stream_id: string): Promise<Loaded<State>> {
+    let state = type.initial();
+    let revision: bigint | null = null;
+    if (type.snapshot_schema !== null) {
+      const snapshot = await this.#snapshots.load<State>(stream_id, type.snapshot_schema);
+      if (snapshot !== null) {
+        state = snapshot.state;
+        revision = snapshot.revision;
+      }
+    }
+    const events = await this.store.readStream(stream_id, { from_revision: revision === null ? 0n : revision + 1n });
+    for (const event of events) {
+      state = type.evolve(state, { type: event.type, data: event.data } as Event);
+      revision = event.stream_revision;
+    }
+    if (type.snapshot_schema !== null && events.length >= SNAPSHOT_EVERY_EVENTS && revision !== null) {
+      await this.#snapshots.save(stream_id, type.snapshot_schema, { revision, state });
+    }
+    return { stream_id, state, revision };
+  }
+
+  /** The expected state for appending after what was loaded. */
+  static expected(loaded: Loaded<unknown>): StreamState {
+    return loaded.revision === null ? 'no_stream' : loaded.revision;
+  }
+
+  async execute<Value extends JsonValue>(
+    envelope: CommandEnvelope,
+    command_name: string,
+    request: JsonValue,
+    attempt: (context: CommandContext) => Promise<Plan<Value>>,
+  ): Promise<CommandResult<Value>> {
+    const command_id = this.newId();
+    const correlation_id = envelope.correlation_id ?? command_id;
+    const request_hash = envelope.idempotency_key === undefined ? null : hashRequest(command_name, envelope.tenant, request);
+    const idempotency_key = envelope.idempotency_key === undefined ? null : `${envelope.tenant}:${command_name}:${envelope.idempotency_key}`;
+    if (idempotency_key !== null) {
+      const earlier = await this.store.findIdempotencyRecord(idempotency_key);
+      if (earlier !== null) return this.#replay<Value>(earlier, request_hash!, idempotency_key);
+    }
+    // The business time is fixed once per command, so a retry decides at the same instant.
+    const context: CommandContext = { tenant: envelope.tenant, actor: envelope.actor, now: this.clock.now() };
+    for (let attempt_number = 1; ; attempt_number += 1) {
+      const plan = await attempt(context);
+      if (plan.kind === 'refuse') return { ok: false, rejection: plan.rejection };
+      const writes = plan.writes.filter((write) => write.events.length > 0);
+      if (writes.length === 0) return { ok: true, value: plan.value, position: null, replayed: false };
+      const appends: StreamAppend[] = writes.map((write) => ({
+        stream_id: write.stream_id,
+        stream_state: write.expected,
+        events: write.events.map(
+          (event): NewEvent => ({
+            event_id: this.newId(),
+            type: event.type,
+            data: event.data as JsonObject,
+            occurred_at: context.now,
+            metadata: {
+              actor: { id: context.actor.id, role: context.actor.role },
+              tenant: context.tenant,
+              correlation_id,
+              causation_id: envelope.causation_id ?? null,
+              command_id,
+              command: command_name,
+            },
+          }),
+        ),
+      }));
+      try {
+        const outcome = await this.store.appendToStreams(
+          appends,
+          idempotency_key === null ? {} : { idempotency: { key: idempotency_key, request_hash: request_hash!, result: plan.value } },
+        );
+        if (outcome.replayed !== null) return this.#replay<Value>(outcome.replayed, request_hash!, idempotency_key!);
+        const last = outcome.results.reduce<LogPosition | null>((latest, result) => (latest === null || comparePositions(result.position, latest) > 0 ? result.position : latest), null);
+        return { ok: true, value: plan.value, position: last, replayed: false };
+      } catch (error) {
+        if (!(error instanceof StreamStateConflict) || attempt_number >= MAX_ATTEMPTS) throw error;
+        // Another writer got there first: back off a little (jittered, so racers spread out) and decide again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt_number));
+      }
+    }
+  }
+
+  #replay<Value extends JsonValue>(
+    record: Readonly<{ request_hash: string; result: JsonValue; positions: readonly Readonly<{ position: LogPosition }>[] }>,
+    request_hash: string,
+    key: string,
+  ): CommandResult<Value> {
+    if (record.request_hash !== request_hash) {
+      return { ok: false, rejection: rejection('IDEMPOTENCY_KEY_REUSED', `idempotency key ${key.split(':').slice(2).join(':')} was used for a different request; use a new key`) };
+    }
+    const position = record.positions.reduce<LogPosition | null>((latest, p) => (latest === null || comparePositions(p.position, latest) > 0 ? p.position : latest), null);
+    return { ok: true, value: record.result as Value, position, replayed: true };
+  }
+}
+
+/** The request's fingerprint for idempotency: the command's name, its ISP and its canonical body. */
+export function hashRequest(command_name: string, tenant: string, request: JsonValue): string {
+  return createHash('sha256').update(`${command_name}\n${tenant}\n${canonicalJson(request)}`).digest('hex');
+}

@@ -1,0 +1,244 @@
+import { billingPeriodFor, type YearMonth } from '../domain/calendar/billing-period.js';
+import { localDateOf } from '../domain/calendar/local-date.js';
+import { decideIssueMonthlyBill } from '../domain/billing/monthly-bill-run.js';
+import { cardCollector, decideAssignCards, decideGenerateBatch, decideRedeemCard } from '../domain/cards/card-batch.js';
+import type { CustomerState } from '../domain/customers/customer.js';
+import { balanceDue, evolveCustomer } from '../domain/customers/customer-evolve.js';
+import type { OperatorState } from '../domain/operators/operator.js';
+import { decideReceivePayment, type PaymentDecision, type ReceivePayment } from '../domain/payments/receive-payment.js';
+import { decideRefundPayment, type RefundPayment } from '../domain/payments/refund-payment.js';
+import { rejection } from '../domain/shared/rejection.js';
+import { CardBatchAggregate } from './aggregates.js';
+import { CommandRuntime, refusePlan, type CommandEnvelope, type CommandResult, type Loaded, type Plan } from './command-runtime.js';
+import { loadCustomer, loadPackage } from './customer-commands.js';
+import { loadOperator } from './operator-commands.js';
+import { cardBatchStream } from './streams.js';
+
+export type PaymentReceipt = {
+  payment_id: string;
+  duplicate: boolean;
+  expires_at: string | null;
+  credit: string;
+  balance_due: string;
+};
+
+async function loadChain(runtime: CommandRuntime, tenant: string, chain: readonly string[]): Promise<Loaded<OperatorState>[] | null> {
+  const loaded: Loaded<OperatorState>[] = [];
+  for (const operator_id of chain) {
+    const operator = await loadOperator(runtime, tenant, operator_id);
+    if (operator === null) return null;
+    loaded.push(operator);
+  }
+  return loaded;
+}
+
+/** Turns a payment decision into one atomic append: the customer stream plus every wallet it moves. */
+function paymentPlan<Value>(
+  customer: Loaded<CustomerState>,
+  chain: readonly Loaded<OperatorState>[],
+  decision: PaymentDecision,
+  value: (outcome: Extract<PaymentDecision, { ok: true }>['outcome']) => Value,
+  extra: readonly Readonly<{ stream_id: string; expected: import('../eventstore/event-store.js').StreamState; events: readonly import('../domain/shared/decider.js').DomainEvent[] }>[] = [],
+): Plan<Value> {
+  if (!decision.ok) return refusePlan(decision.rejection);
+  const writes = [
+    { stream_id: customer.stream_id, expected: CommandRuntime.expected(customer), events: decision.outcome.customer },
+    ...decision.outcome.operators.map((operator) => {
+      const loaded = chain.find((link) => link.state.operator_id === operator.operator_id)!;
+      return { stream_id: loaded.stream_id, expected: CommandRuntime.expected(loaded), events: operator.events };
+    }),
+    ...extra,
+  ];
+  return { kind: 'append', writes, value: value(decision.outcome) };
+}
+
+function receiptAfter(customer: CustomerState, payment_id: string, outcome: Extract<PaymentDecision, { ok: true }>['outcome']): PaymentReceipt {
+  let state = customer;
+  for (const event of outcome.customer) state = evolveCustomer(state, event);
+  const existing = Object.values(customer.payments).find((p) => p.payment_id === payment_id);
+  return {
+    payment_id: outcome.customer.length === 0 ? (existing?.payment_id ?? payment_id) : payment_id,
+    duplicate: outcome.customer.length === 0,
+    expires_at: state.expires_at,
+    credit: state.credit,
+    balance_due: balanceDue(state).toString(),
+  };
+}
+
+
+/**
+ * Money received for a customer: a recharge (daily) or a payment against bills, with the commission chain's
+ * wallets settled in the same append. Carries an idempotency key from the caller; an online payment is also
+ * idempotent by its gateway reference.
+ */
+export function receivePayment(
+  runtime: CommandRuntime,
+  envelope: CommandEnvelope,
+  command: ReceivePayment & { customer_id: string },
+): Promise<CommandResult<PaymentReceipt>> {
+  return runtime.execute(envelope, 'receive-payment', command, async (context) => {
+    const customer = await loadCustomer(runtime, context.tenant, command.customer_id);
+    if (customer === null) return refusePlan(rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP'));
+    if (command.gateway_reference !== null) {
+      const seen = Object.values(customer.state.payments).find((p) => p.gateway_reference === command.gateway_reference);
+      if (seen !== undefined) {
+        return { kind: 'append', writes: [], value: { ...receiptAfter(customer.state, seen.payment_id, { customer: [], operators: [] }), payment_id: seen.payment_id } };
+      }
+    }
+    const chain = await loadChain(runtime, context.tenant, customer.state.chain);
+    if (chain === null) return refusePlan(rejection('OPERATOR_NOT_FOUND', 'an operator on the customer’s chain is gone'));
+    const pkg = await loadPackage(runtime, context.tenant, command.recharge_package_id ?? customer.state.package_id);
+    const decision = decideReceivePayment(customer.state, chain.map((c) => c.state), pkg.state, command, context);
+    return paymentPlan(customer, chain, decision, (outcome) => receiptAfter(customer.state, command.payment_id, outcome));
+  });
+}
+
+export function refundPayment(runtime: CommandRuntime, envelope: CommandEnvelope, command: RefundPayment & { customer_id: string }): Promise<CommandResult<{ refund_id: string }>> {
+  return runtime.execute(envelope, 'refund-payment', command, async (context) => {
+    const customer = await loadCustomer(runtime, context.tenant, command.customer_id);
+    if (customer === null) return refusePlan(rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP'));
+    const payment = customer.state.payments[command.payment_id];
+    if (payment === undefined) return refusePlan(rejection('PAYMENT_NOT_FOUND', `payment ${command.payment_id} is not this customer's`));
+    const chain = await loadChain(runtime, context.tenant, payment.chain);
+    if (chain === null) return refusePlan(rejection('OPERATOR_NOT_FOUND', 'an operator on the payment’s chain is gone'));
+    const decision = decideRefundPayment(customer.state, chain.map((c) => c.state), command, context);
+    return paymentPlan(customer, chain, decision, () => ({ refund_id: command.refund_id }));
+  });
+}
+
+/** One customer's monthly bill for a period; nothing happens when it exists already. */
+export function issueMonthlyBill(
+  runtime: CommandRuntime,
+  envelope: CommandEnvelope,
+  command: { customer_id: string; period: YearMonth },
+): Promise<CommandResult<{ issued: boolean }>> {
+  return runtime.execute(envelope, 'issue-monthly-bill', command, async (context) => {
+    const customer = await loadCustomer(runtime, context.tenant, command.customer_id);
+    if (customer === null) return refusePlan(rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP'));
+    const pkg = await loadPackage(runtime, context.tenant, customer.state.package_id);
+    const decision = decideIssueMonthlyBill(customer.state, pkg.state, command.period, context);
+    if (!decision.ok) return refusePlan(decision.rejection);
+    return {
+      kind: 'append',
+      writes: [{ stream_id: customer.stream_id, expected: CommandRuntime.expected(customer), events: decision.events }],
+      value: { issued: decision.events.some((event) => event.type === 'bill-issued') },
+    };
+  });
+}
+
+export type BillRunReport = Readonly<{ period: YearMonth; customers: number; issued: number; unchanged: number; refused: readonly Readonly<{ customer_id: string; code: string; message: string }>[] }>;
+
+/**
+ * The monthly bill run over a list of customers (the caller finds the monthly ones from the customers read
+ * model), `concurrency` at a time. Every bill is its own small append, so a crash midway loses nothing and a
+ * re-run issues only what is missing.
+ */
+export async function runMonthlyBills(
+  runtime: CommandRuntime,
+  envelope: CommandEnvelope,
+  input: Readonly<{ period: YearMonth; customer_ids: readonly string[]; concurrency?: number; on_progress?: (done: number, total: number) => void }>,
+): Promise<BillRunReport> {
+  let next = 0;
+  let issued = 0;
+  let unchanged = 0;
+  let done = 0;
+  const refused: { customer_id: string; code: string; message: string }[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < input.customer_ids.length) {
+      const customer_id = input.customer_ids[next]!;
+      next += 1;
+      const result = await issueMonthlyBill(runtime, { ...envelope, causation_id: envelope.causation_id ?? null }, { customer_id, period: input.period });
+      if (!result.ok) refused.push({ customer_id, code: result.rejection.code, message: result.rejection.message });
+      else if (result.value.issued) issued += 1;
+      else unchanged += 1;
+      done += 1;
+      if (done % 1000 === 0) input.on_progress?.(done, input.customer_ids.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 8, 64)) }, worker));
+  input.on_progress?.(done, input.customer_ids.length);
+  return { period: input.period, customers: input.customer_ids.length, issued, unchanged, refused };
+}
+
+/** The period whose billing day is today for a due day, in the ISP's zone: what the scheduler bills. */
+export function periodDueOn(now: Date, time_zone: string, due_day: number): YearMonth {
+  return billingPeriodFor(localDateOf(now, time_zone), due_day).period;
+}
+
+// --- cards ------------------------------------------------------------------------------------------------------
+
+/**
+ * Generates a batch. PINs come from `random_pin` (a CSPRNG in production), are returned once for printing, and
+ * only their salted hashes are stored.
+ */
+export function generateCardBatch(
+  runtime: CommandRuntime,
+  envelope: CommandEnvelope,
+  command: { batch_id: string; count: number; value: string; package_id: string | null; expires_on: string; first_serial: number },
+  random_pin: () => string,
+): Promise<CommandResult<{ batch_id: string; cards: { serial: string; pin: string }[] }>> {
+  const pins = Array.from({ length: Math.max(0, Math.min(command.count, 100_000)) }, random_pin);
+  return runtime.execute(envelope, 'generate-card-batch', command, async (context) => {
+    const isp = await loadOperator(runtime, context.tenant, context.tenant);
+    if (isp === null) return refusePlan(rejection('ISP_NOT_FOUND', 'register the ISP first'));
+    const batch = await runtime.load(CardBatchAggregate, cardBatchStream(command.batch_id));
+    const decision = decideGenerateBatch(batch.state, { ...command, currency: isp.state.currency, pins }, context);
+    if (!decision.ok) return refusePlan(decision.rejection);
+    const generated = decision.events[0]!;
+    const cards = generated.type === 'card-batch-generated' ? generated.data.cards.map((card, index) => ({ serial: card.serial, pin: pins[index]! })) : [];
+    return { kind: 'append', writes: [{ stream_id: batch.stream_id, expected: CommandRuntime.expected(batch), events: decision.events }], value: { batch_id: command.batch_id, cards } };
+  });
+}
+
+export function assignCards(
+  runtime: CommandRuntime,
+  envelope: CommandEnvelope,
+  command: { batch_id: string; serials: readonly string[]; to_operator_id: string; to_staff_id: string | null },
+): Promise<CommandResult<null>> {
+  return runtime.execute(envelope, 'assign-cards', command, async (context) => {
+    const batch = await runtime.load(CardBatchAggregate, cardBatchStream(command.batch_id));
+    if (batch.state.exists && batch.state.tenant !== context.tenant) return refusePlan(rejection('CARD_BATCH_NOT_FOUND', 'no such card batch'));
+    if ((await loadOperator(runtime, context.tenant, command.to_operator_id)) === null) return refusePlan(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+    const decision = decideAssignCards(batch.state, command.serials, command.to_operator_id, command.to_staff_id);
+    if (!decision.ok) return refusePlan(decision.rejection);
+    return { kind: 'append', writes: [{ stream_id: batch.stream_id, expected: CommandRuntime.expected(batch), events: decision.events }], value: null };
+  });
+}
+
+/**
+ * A customer redeems a card: the card is marked used and its value is received as a payment (a recharge for a
+ * daily customer), collected by whoever held the card, all in one append across the batch, the customer and
+ * the chain's wallets.
+ */
+export function redeemCard(
+  runtime: CommandRuntime,
+  envelope: CommandEnvelope,
+  command: { batch_id: string; serial: string; pin: string; customer_id: string; payment_id: string; recharge: boolean },
+): Promise<CommandResult<PaymentReceipt>> {
+  return runtime.execute(envelope, 'redeem-card', command, async (context) => {
+    const customer = await loadCustomer(runtime, context.tenant, command.customer_id);
+    if (customer === null) return refusePlan(rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP'));
+    const batch = await runtime.load(CardBatchAggregate, cardBatchStream(command.batch_id));
+    const redeemed = decideRedeemCard(batch.state, { ...command, time_zone: customer.state.time_zone }, context);
+    if (!redeemed.ok) return refusePlan(redeemed.rejection);
+    const chain = await loadChain(runtime, context.tenant, customer.state.chain);
+    if (chain === null) return refusePlan(rejection('OPERATOR_NOT_FOUND', 'an operator on the customer’s chain is gone'));
+    const recharge_package_id = command.recharge ? (batch.state.package_id ?? customer.state.package_id) : null;
+    const pkg = await loadPackage(runtime, context.tenant, recharge_package_id ?? customer.state.package_id);
+    const payment: ReceivePayment = {
+      payment_id: command.payment_id,
+      method: 'card',
+      amount: batch.state.value,
+      collected_by: context.actor.id,
+      collector_operator_id: cardCollector(batch.state, command.serial),
+      gateway: null,
+      gateway_reference: null,
+      card: { batch_id: command.batch_id, serial: command.serial },
+      recharge_package_id,
+    };
+    const decision = decideReceivePayment(customer.state, chain.map((c) => c.state), pkg.state, payment, context);
+    return paymentPlan(customer, chain, decision, (outcome) => receiptAfter(customer.state, command.payment_id, outcome), [
+      { stream_id: batch.stream_id, expected: CommandRuntime.expected(batch), events: redeemed.events },
+    ]);
+  });
+}

@@ -1,0 +1,66 @@
+import { billingPeriodOf, type YearMonth } from '../calendar/billing-period.js';
+import { addDays, daysBetween, localDateOf, type LocalDate } from '../calendar/local-date.js';
+import { prorateByDays } from '../calendar/proration.js';
+import { Money } from '../money/money.js';
+import type { PackageState } from '../packages/package.js';
+import type { CommandContext } from '../shared/command-context.js';
+import { accept, refuse, type Decision } from '../shared/decider.js';
+import { rejection } from '../shared/rejection.js';
+import type { CustomerEvent, CustomerState } from '../customers/customer.js';
+import { customerPrice } from '../customers/registration.js';
+
+/** The previous period of a due day's calendar: the one that ends where `period` starts. */
+function previousPeriod(period: YearMonth, due_day: number) {
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  const previous = month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, '0')}`;
+  return billingPeriodOf(previous, due_day);
+}
+
+/**
+ * The monthly bill for one customer and one period, issued on the period's billing day (the 1st or the
+ * customer's due day, in the ISP's time zone). Prepaid bills cover the period that starts; postpaid bills
+ * cover the one that just ended. A period already billed issues nothing: running a bill run twice is safe,
+ * and the customer stream's expected revision makes two concurrent runs issue one bill.
+ *
+ * Rules, in order: the customer exists; it is billed monthly; the period's billing day has come. Then,
+ * without refusing: disabled customers and periods already billed or not covered get no bill.
+ */
+export function decideIssueMonthlyBill(state: CustomerState, pkg: PackageState, period: YearMonth, context: CommandContext): Decision<CustomerEvent> {
+  if (!state.exists) return refuse(rejection('CUSTOMER_NOT_FOUND', 'no such customer'));
+  const profile = state.profile;
+  if (profile.kind !== 'monthly') return refuse(rejection('WRONG_BILLING_PROFILE', 'daily customers are not billed by the monthly run'));
+  const current = billingPeriodOf(period, profile.due_day);
+  const today = localDateOf(context.now, state.time_zone);
+  if (current.starts_on > today) return refuse(rejection('BILL_NOT_DUE_YET', `period ${period} starts on ${current.starts_on}, after today ${today}`));
+  if (state.disabled || state.billed_periods.includes(period)) return accept();
+
+  const covered = profile.mode === 'prepaid' ? current : previousPeriod(period, profile.due_day);
+  const starts: LocalDate = state.billing_starts_on !== null && state.billing_starts_on > covered.starts_on ? state.billing_starts_on : covered.starts_on;
+  if (starts >= covered.ends_before) return accept();
+  const price = customerPrice(state, pkg);
+  const amount = prorateByDays({ amount: price, days: daysBetween(starts, covered.ends_before), period_days: daysBetween(covered.starts_on, covered.ends_before) });
+  if (amount.isZero()) return accept();
+
+  const bill_id = `${state.customer_id}:${period}`;
+  const issued: CustomerEvent = {
+    type: 'bill-issued',
+    data: {
+      bill_id,
+      customer_id: state.customer_id,
+      kind: starts === covered.starts_on ? 'monthly' : 'first-period',
+      period,
+      covers_from: starts,
+      covers_until: covered.ends_before,
+      package_id: state.package_id,
+      amount: amount.toString(),
+      currency: state.currency,
+      issued_on: today,
+      due_on: addDays(current.starts_on, profile.grace_days),
+    },
+  };
+  // Advance payments wait as credit and settle the bill the moment it exists.
+  const credit = Money.parse(state.credit, state.currency);
+  if (!credit.isPositive()) return accept(issued);
+  const applied = Money.min(credit, amount);
+  return accept<CustomerEvent>(issued, { type: 'credit-applied', data: { customer_id: state.customer_id, bill_id, amount: applied.toString() } });
+}

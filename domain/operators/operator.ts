@@ -1,0 +1,322 @@
+import type { CommissionTerms } from '../commission/commission-split.js';
+import { Money } from '../money/money.js';
+import { isKnownCurrency } from '../money/currency.js';
+import { isValidTimeZone } from '../calendar/time-zone.js';
+import { isLocalDate, type LocalDate } from '../calendar/local-date.js';
+import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
+import { rejection } from '../shared/rejection.js';
+import type { CommandContext } from '../shared/command-context.js';
+
+/**
+ * Operators form a tree per ISP: the ISP itself (role `admin`, the root) → `reseller` → `sub_reseller`.
+ * Each lives in its stream `operator-<id>` holding its profile, commission terms, the packages its parent
+ * assigned to it, and its wallet with the parent. Amounts are decimal strings in the ISP's currency.
+ */
+export type OperatorRole = 'admin' | 'reseller' | 'sub_reseller';
+export type BillingMode = 'prepaid' | 'postpaid';
+
+/** How a level below the ISP earns, as stored: wholesale prices live in package assignments. */
+export type StoredTerms = Readonly<{ kind: 'share'; percent: string }> | Readonly<{ kind: 'wholesale' }>;
+
+export type OperatorEvent =
+  | DomainEvent<'isp-registered', { operator_id: string; name: string; currency: string; time_zone: string; address: string }>
+  | DomainEvent<
+      'operator-created',
+      {
+        operator_id: string;
+        parent_id: string;
+        /** From the ISP down to the parent: the commission chain above this operator. */
+        ancestry: readonly string[];
+        role: 'reseller' | 'sub_reseller';
+        name: string;
+        currency: string;
+        billing_mode: BillingMode;
+        credit_limit: string;
+      }
+    >
+  | DomainEvent<'operator-suspended', { operator_id: string; reason: string }>
+  | DomainEvent<'operator-reinstated', { operator_id: string }>
+  | DomainEvent<'operator-billing-mode-set', { operator_id: string; billing_mode: BillingMode; credit_limit: string }>
+  | DomainEvent<'commission-terms-set', { operator_id: string; effective_from: LocalDate; terms: StoredTerms }>
+  | DomainEvent<'package-assigned', { operator_id: string; package_id: string; wholesale_price: string; effective_from: LocalDate }>
+  | DomainEvent<'package-unassigned', { operator_id: string; package_id: string }>
+  | DomainEvent<'wallet-topped-up', { operator_id: string; amount: string; method: string; reference: string; balance_after: string }>
+  | DomainEvent<
+      'wallet-debited',
+      { operator_id: string; amount: string; reason: 'recharge' | 'payment' | 'adjustment'; customer_id: string | null; payment_id: string | null; balance_after: string }
+    >
+  | DomainEvent<
+      'wallet-credited',
+      { operator_id: string; amount: string; reason: 'commission' | 'refund' | 'adjustment'; customer_id: string | null; payment_id: string | null; balance_after: string }
+    >;
+
+export type OperatorState = Readonly<{
+  exists: boolean;
+  operator_id: string;
+  role: OperatorRole;
+  parent_id: string | null;
+  ancestry: readonly string[];
+  name: string;
+  currency: string;
+  time_zone: string;
+  status: 'active' | 'suspended';
+  billing_mode: BillingMode;
+  credit_limit: string;
+  wallet_balance: string;
+  terms: readonly Readonly<{ effective_from: LocalDate; terms: StoredTerms }>[];
+  packages: Readonly<Record<string, readonly Readonly<{ effective_from: LocalDate; wholesale_price: string }>[]>>;
+  assigned_packages: readonly string[];
+}>;
+
+export const initialOperatorState = (): OperatorState => ({
+  exists: false,
+  operator_id: '',
+  role: 'reseller',
+  parent_id: null,
+  ancestry: [],
+  name: '',
+  currency: '',
+  time_zone: '',
+  status: 'active',
+  billing_mode: 'prepaid',
+  credit_limit: '0',
+  wallet_balance: '0',
+  terms: [],
+  packages: {},
+  assigned_packages: [],
+});
+
+export function evolveOperator(state: OperatorState, event: OperatorEvent): OperatorState {
+  switch (event.type) {
+    case 'isp-registered':
+      return {
+        ...initialOperatorState(),
+        exists: true,
+        operator_id: event.data.operator_id,
+        role: 'admin',
+        name: event.data.name,
+        currency: event.data.currency,
+        time_zone: event.data.time_zone,
+        wallet_balance: Money.zero(event.data.currency).toString(),
+        credit_limit: Money.zero(event.data.currency).toString(),
+      };
+    case 'operator-created':
+      return {
+        ...initialOperatorState(),
+        exists: true,
+        operator_id: event.data.operator_id,
+        role: event.data.role,
+        parent_id: event.data.parent_id,
+        ancestry: event.data.ancestry,
+        name: event.data.name,
+        currency: event.data.currency,
+        billing_mode: event.data.billing_mode,
+        credit_limit: event.data.credit_limit,
+        wallet_balance: Money.zero(event.data.currency).toString(),
+      };
+    case 'operator-suspended':
+      return { ...state, status: 'suspended' };
+    case 'operator-reinstated':
+      return { ...state, status: 'active' };
+    case 'operator-billing-mode-set':
+      return { ...state, billing_mode: event.data.billing_mode, credit_limit: event.data.credit_limit };
+    case 'commission-terms-set':
+      return {
+        ...state,
+        terms: [...state.terms.filter((t) => t.effective_from !== event.data.effective_from), { effective_from: event.data.effective_from, terms: event.data.terms }].sort(
+          (a, b) => (a.effective_from < b.effective_from ? -1 : 1),
+        ),
+      };
+    case 'package-assigned': {
+      const history = (state.packages[event.data.package_id] ?? []).filter((p) => p.effective_from !== event.data.effective_from);
+      return {
+        ...state,
+        packages: {
+          ...state.packages,
+          [event.data.package_id]: [...history, { effective_from: event.data.effective_from, wholesale_price: event.data.wholesale_price }].sort((a, b) =>
+            a.effective_from < b.effective_from ? -1 : 1,
+          ),
+        },
+        assigned_packages: state.assigned_packages.includes(event.data.package_id) ? state.assigned_packages : [...state.assigned_packages, event.data.package_id],
+      };
+    }
+    case 'package-unassigned':
+      return { ...state, assigned_packages: state.assigned_packages.filter((id) => id !== event.data.package_id) };
+    case 'wallet-topped-up':
+    case 'wallet-debited':
+    case 'wallet-credited':
+      return { ...state, wallet_balance: event.data.balance_after };
+  }
+}
+
+/** The terms in force on a local date: the latest whose effective date is on or before it. */
+export function termsOn(state: OperatorState, date: LocalDate): StoredTerms | null {
+  let found: StoredTerms | null = null;
+  for (const entry of state.terms) if (entry.effective_from <= date) found = entry.terms;
+  return found;
+}
+
+/** The wholesale price of a package to this operator on a local date, or null when not assigned then. */
+export function wholesalePriceOn(state: OperatorState, package_id: string, date: LocalDate): Money | null {
+  if (!state.assigned_packages.includes(package_id)) return null;
+  let found: string | null = null;
+  for (const entry of state.packages[package_id] ?? []) if (entry.effective_from <= date) found = entry.wholesale_price;
+  return found === null ? null : Money.parse(found, state.currency);
+}
+
+/** The chain terms for the commission split, or null when this operator has none in force. */
+export function commissionTermsOn(state: OperatorState, package_id: string, date: LocalDate): CommissionTerms | null {
+  const terms = termsOn(state, date);
+  if (terms === null) return null;
+  if (terms.kind === 'share') return terms;
+  const price = wholesalePriceOn(state, package_id, date);
+  return price === null ? null : { kind: 'wholesale', price };
+}
+
+/** Whether a wallet can give `amount` now: prepaid down to zero, postpaid down to minus its credit limit. */
+export function walletCanPay(state: OperatorState, amount: Money): 'ok' | 'INSUFFICIENT_RESELLER_BALANCE' | 'CREDIT_LIMIT_EXCEEDED' {
+  const after = Money.parse(state.wallet_balance, state.currency).minus(amount);
+  if (state.billing_mode === 'prepaid') return after.isNegative() ? 'INSUFFICIENT_RESELLER_BALANCE' : 'ok';
+  const floor = Money.parse(state.credit_limit, state.currency).negated();
+  return after.compare(floor) < 0 ? 'CREDIT_LIMIT_EXCEEDED' : 'ok';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Commands. Each decide function checks its rules in the order written; the first failure is the answer.
+// ---------------------------------------------------------------------------------------------------------
+
+export type RegisterIsp = Readonly<{ operator_id: string; name: string; currency: string; time_zone: string; address: string }>;
+
+export function decideRegisterIsp(command: RegisterIsp, existing: OperatorState): Decision<OperatorEvent> {
+  if (existing.exists) return refuse(rejection('ISP_ALREADY_EXISTS', `an operator ${command.operator_id} already exists`));
+  if (command.name.trim() === '') return refuse(rejection('INVALID_INPUT', 'the ISP needs a name'));
+  if (!isKnownCurrency(command.currency)) return refuse(rejection('INVALID_INPUT', `${command.currency} is not an ISO 4217 currency code such as BDT`));
+  if (!isValidTimeZone(command.time_zone)) return refuse(rejection('INVALID_INPUT', `${command.time_zone} is not an IANA time zone such as Asia/Dhaka`));
+  return accept({ type: 'isp-registered', data: { ...command, name: command.name.trim() } });
+}
+
+export type CreateOperator = Readonly<{
+  operator_id: string;
+  role: 'reseller' | 'sub_reseller';
+  name: string;
+  billing_mode: BillingMode;
+  credit_limit: string;
+}>;
+
+/** Rules: not yet existing; parent exists, is active, in the caller's ISP; role fits the parent; mode valid. */
+export function decideCreateOperator(
+  command: CreateOperator,
+  existing: OperatorState,
+  parent: OperatorState,
+  context: CommandContext,
+): Decision<OperatorEvent> {
+  if (existing.exists) return refuse(rejection('OPERATOR_ALREADY_EXISTS', `operator ${command.operator_id} already exists`));
+  if (!parent.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'the parent operator does not exist'));
+  const tenant = parent.role === 'admin' ? parent.operator_id : parent.ancestry[0];
+  if (tenant !== context.tenant) return refuse(rejection('WRONG_TENANT', 'the parent operator belongs to another ISP'));
+  if (parent.status !== 'active') return refuse(rejection('OPERATOR_SUSPENDED', `parent ${parent.name} is suspended; reinstate it first`));
+  const allowed = parent.role === 'admin' ? 'reseller' : parent.role === 'reseller' ? 'sub_reseller' : null;
+  if (command.role !== allowed) {
+    return refuse(
+      rejection('CHILD_ROLE_NOT_ALLOWED', allowed === null ? 'a sub-reseller cannot have operators below it' : `an operator of role ${parent.role} can only create a ${allowed}`),
+    );
+  }
+  if (command.name.trim() === '') return refuse(rejection('INVALID_INPUT', 'the operator needs a name'));
+  const limit = parseAmount(command.credit_limit, parent.currency);
+  if (limit === null || limit.isNegative()) return refuse(rejection('INVALID_BILLING_MODE', `credit limit ${command.credit_limit} must be an amount ≥ 0`));
+  if (command.billing_mode === 'prepaid' && !limit.isZero()) return refuse(rejection('INVALID_BILLING_MODE', 'a prepaid operator has no credit limit; use postpaid'));
+  return accept({
+    type: 'operator-created',
+    data: {
+      operator_id: command.operator_id,
+      parent_id: parent.operator_id,
+      ancestry: [...parent.ancestry, parent.operator_id],
+      role: command.role,
+      name: command.name.trim(),
+      currency: parent.currency,
+      billing_mode: command.billing_mode,
+      credit_limit: limit.toString(),
+    },
+  });
+}
+
+export function decideSuspendOperator(state: OperatorState, reason: string): Decision<OperatorEvent> {
+  if (!state.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (state.role === 'admin') return refuse(rejection('NOT_PERMITTED', 'the ISP itself cannot be suspended'));
+  if (state.status === 'suspended') return accept();
+  return accept({ type: 'operator-suspended', data: { operator_id: state.operator_id, reason } });
+}
+
+export function decideReinstateOperator(state: OperatorState): Decision<OperatorEvent> {
+  if (!state.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (state.status === 'active') return accept();
+  return accept({ type: 'operator-reinstated', data: { operator_id: state.operator_id } });
+}
+
+export function decideSetBillingMode(state: OperatorState, billing_mode: BillingMode, credit_limit: string): Decision<OperatorEvent> {
+  if (!state.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (state.role === 'admin') return refuse(rejection('NOT_PERMITTED', 'the ISP has no wallet with a parent'));
+  const limit = parseAmount(credit_limit, state.currency);
+  if (limit === null || limit.isNegative()) return refuse(rejection('INVALID_BILLING_MODE', `credit limit ${credit_limit} must be an amount ≥ 0`));
+  if (billing_mode === 'prepaid' && !limit.isZero()) return refuse(rejection('INVALID_BILLING_MODE', 'a prepaid operator has no credit limit; use postpaid'));
+  return accept({ type: 'operator-billing-mode-set', data: { operator_id: state.operator_id, billing_mode, credit_limit: limit.toString() } });
+}
+
+export function decideSetCommissionTerms(state: OperatorState, effective_from: LocalDate, terms: StoredTerms): Decision<OperatorEvent> {
+  if (!state.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (state.role === 'admin') return refuse(rejection('INVALID_COMMISSION_TERMS', 'the ISP keeps what is left; it has no commission terms'));
+  if (!isLocalDate(effective_from)) return refuse(rejection('INVALID_INPUT', `${effective_from} is not a date (YYYY-MM-DD)`));
+  if (terms.kind === 'share' && !/^(100(\.0{1,6})?|\d{1,2}(\.\d{1,6})?)$/.test(terms.percent)) {
+    return refuse(rejection('INVALID_COMMISSION_TERMS', `share ${terms.percent} must be a percentage from 0 to 100 with at most 6 decimals`));
+  }
+  return accept({ type: 'commission-terms-set', data: { operator_id: state.operator_id, effective_from, terms } });
+}
+
+/**
+ * The parent assigns a package to a child at a wholesale price, which may not be below what the parent itself
+ * pays for it (the ISP's own cost is its list price floor: anything ≥ 0).
+ */
+export function decideAssignPackage(
+  child: OperatorState,
+  parent: OperatorState,
+  command: Readonly<{ package_id: string; wholesale_price: string; effective_from: LocalDate; package_price: string; package_retired: boolean }>,
+): Decision<OperatorEvent> {
+  if (!child.exists || !parent.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (child.parent_id !== parent.operator_id) return refuse(rejection('OPERATOR_NOT_IN_SUBTREE', 'only the direct parent assigns packages'));
+  if (command.package_retired) return refuse(rejection('PACKAGE_RETIRED', 'a retired package cannot be assigned'));
+  if (!isLocalDate(command.effective_from)) return refuse(rejection('INVALID_INPUT', `${command.effective_from} is not a date (YYYY-MM-DD)`));
+  const price = parseAmount(command.wholesale_price, child.currency);
+  if (price === null || price.isNegative()) return refuse(rejection('INVALID_AMOUNT', `${command.wholesale_price} is not an amount ≥ 0`));
+  if (parent.role !== 'admin') {
+    const parentPrice = wholesalePriceOn(parent, command.package_id, command.effective_from);
+    if (parentPrice === null) return refuse(rejection('PACKAGE_NOT_ASSIGNED', 'the parent does not have this package itself'));
+    if (price.compare(parentPrice) < 0) {
+      return refuse(rejection('PRICE_BELOW_WHOLESALE', `${price} is below the parent's own price ${parentPrice} for this package`));
+    }
+  }
+  if (price.compare(Money.parse(command.package_price, child.currency)) > 0) {
+    return refuse(rejection('INVALID_AMOUNT', `wholesale ${price} is above the package's list price ${command.package_price}`));
+  }
+  return accept({
+    type: 'package-assigned',
+    data: { operator_id: child.operator_id, package_id: command.package_id, wholesale_price: price.toString(), effective_from: command.effective_from },
+  });
+}
+
+/** The parent credits a child's wallet, for money the child paid it (cash, bank transfer, …). */
+export function decideTopUpWallet(child: OperatorState, amount: string, method: string, reference: string): Decision<OperatorEvent> {
+  if (!child.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (child.role === 'admin') return refuse(rejection('NOT_PERMITTED', 'the ISP has no wallet with a parent'));
+  const value = parseAmount(amount, child.currency);
+  if (value === null || !value.isPositive()) return refuse(rejection('INVALID_AMOUNT', `top-up ${amount} must be an amount > 0 in ${child.currency}`));
+  const balance = Money.parse(child.wallet_balance, child.currency).plus(value);
+  return accept({ type: 'wallet-topped-up', data: { operator_id: child.operator_id, amount: value.toString(), method, reference, balance_after: balance.toString() } });
+}
+
+export function parseAmount(text: string, currency: string): Money | null {
+  try {
+    return Money.parse(text, currency);
+  } catch {
+    return null;
+  }
+}
