@@ -5,6 +5,7 @@ import { canonicalJson, type JsonObject, type JsonValue } from '../eventstore/js
 import type { CommandContext } from '../domain/shared/command-context.js';
 import type { DomainEvent } from '../domain/shared/decider.js';
 import { rejection, type Rejection } from '../domain/shared/rejection.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import type { SnapshotStore } from './snapshots.js';
 
 export type Clock = Readonly<{ now: () => Date }>;
@@ -40,8 +41,13 @@ export type Plan<Value> =
 
 export const refusePlan = (rejection: Rejection): Readonly<{ kind: 'refuse'; rejection: Rejection }> => ({ kind: 'refuse', rejection });
 
-/** How often a command is decided again after another writer moved one of its streams first. */
-const MAX_ATTEMPTS = 8;
+/**
+ * How often a command is decided again after another writer moved one of its streams first. Busy wallets
+ * (one reseller's customers paying at once) conflict often; each retry waits a little longer, with jitter,
+ * so racers spread out instead of colliding again.
+ */
+const MAX_ATTEMPTS = 25;
+const MAX_BACKOFF_MS = 50;
 /** Streams longer than this since their last snapshot get a new one after loading. */
 const SNAPSHOT_EVERY_EVENTS = 200;
 
@@ -62,6 +68,7 @@ export class CommandRuntime {
   readonly #snapshots: SnapshotStore;
   readonly clock: Clock;
   readonly newId: () => string;
+  readonly #locks = new KeyedMutex();
 
   constructor(options: CommandRuntimeOptions) {
     this.store = options.store;
@@ -101,6 +108,7 @@ export class CommandRuntime {
     command_name: string,
     request: JsonValue,
     attempt: (context: CommandContext) => Promise<Plan<Value>>,
+    options: Readonly<{ lock_keys?: (context: CommandContext) => Promise<readonly string[]> }> = {},
   ): Promise<CommandResult<Value>> {
     const command_id = this.newId();
     const correlation_id = envelope.correlation_id ?? command_id;
@@ -113,44 +121,67 @@ export class CommandRuntime {
     // The business time is fixed once per command, so a retry decides at the same instant.
     const context: CommandContext = { tenant: envelope.tenant, actor: envelope.actor, now: this.clock.now() };
     for (let attempt_number = 1; ; attempt_number += 1) {
-      const plan = await attempt(context);
-      if (plan.kind === 'refuse') return { ok: false, rejection: plan.rejection };
-      const writes = plan.writes.filter((write) => write.events.length > 0);
-      if (writes.length === 0) return { ok: true, value: plan.value, position: null, replayed: false };
-      const appends: StreamAppend[] = writes.map((write) => ({
-        stream_id: write.stream_id,
-        stream_state: write.expected,
-        events: write.events.map(
-          (event): NewEvent => ({
-            event_id: this.newId(),
-            type: event.type,
-            data: event.data as JsonObject,
-            occurred_at: context.now,
-            metadata: {
-              actor: { id: context.actor.id, role: context.actor.role },
-              tenant: context.tenant,
-              correlation_id,
-              causation_id: envelope.causation_id ?? null,
-              command_id,
-              command: command_name,
-            },
-          }),
-        ),
-      }));
+      const keys = options.lock_keys === undefined ? [] : await options.lock_keys(context);
+      const release = await this.#locks.acquire(keys);
       try {
-        const outcome = await this.store.appendToStreams(
-          appends,
-          idempotency_key === null ? {} : { idempotency: { key: idempotency_key, request_hash: request_hash!, result: plan.value } },
-        );
-        if (outcome.replayed !== null) return this.#replay<Value>(outcome.replayed, request_hash!, idempotency_key!);
-        const last = outcome.results.reduce<LogPosition | null>((latest, result) => (latest === null || comparePositions(result.position, latest) > 0 ? result.position : latest), null);
-        return { ok: true, value: plan.value, position: last, replayed: false };
+        return await this.#attempt(envelope, command_name, context, command_id, correlation_id, idempotency_key, request_hash, attempt);
       } catch (error) {
         if (!(error instanceof StreamStateConflict) || attempt_number >= MAX_ATTEMPTS) throw error;
-        // Another writer got there first: back off a little (jittered, so racers spread out) and decide again.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt_number));
+      } finally {
+        release();
       }
+      // Another writer got there first: back off a little (jittered, so racers spread out) and decide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt_number)));
     }
+  }
+
+  async #attempt<Value extends JsonValue>(
+    envelope: CommandEnvelope,
+    command_name: string,
+    context: CommandContext,
+    command_id: string,
+    correlation_id: string,
+    idempotency_key: string | null,
+    request_hash: string | null,
+    attempt: (context: CommandContext) => Promise<Plan<Value>>,
+  ): Promise<CommandResult<Value>> {
+    const plan = await attempt(context);
+    if (plan.kind === 'refuse') return { ok: false, rejection: plan.rejection };
+    const writes = plan.writes.filter((write) => write.events.length > 0);
+    if (writes.length === 0) return { ok: true, value: plan.value, position: null, replayed: false };
+    const appends: StreamAppend[] = writes.map((write) => ({
+      stream_id: write.stream_id,
+      stream_state: write.expected,
+      events: write.events.map(
+        (event): NewEvent => ({
+          event_id: this.newId(),
+          type: event.type,
+          data: event.data as JsonObject,
+          occurred_at: context.now,
+          metadata: {
+            actor: { id: context.actor.id, role: context.actor.role },
+            tenant: context.tenant,
+            correlation_id,
+            causation_id: envelope.causation_id ?? null,
+            command_id,
+            command: command_name,
+          },
+        }),
+      ),
+    }));
+    // One stream and no idempotency record is one statement, its own transaction: one round trip.
+    if (appends.length === 1 && idempotency_key === null) {
+      const only = appends[0]!;
+      const result = await this.store.appendToStream(only.stream_id, only.events, { stream_state: only.stream_state });
+      return { ok: true, value: plan.value, position: result.position, replayed: false };
+    }
+    const outcome = await this.store.appendToStreams(
+      appends,
+      idempotency_key === null ? {} : { idempotency: { key: idempotency_key, request_hash: request_hash!, result: plan.value } },
+    );
+    if (outcome.replayed !== null) return this.#replay<Value>(outcome.replayed, request_hash!, idempotency_key!);
+    const last = outcome.results.reduce<LogPosition | null>((latest, result) => (latest === null || comparePositions(result.position, latest) > 0 ? result.position : latest), null);
+    return { ok: true, value: plan.value, position: last, replayed: false };
   }
 
   #replay<Value extends JsonValue>(

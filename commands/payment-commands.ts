@@ -5,6 +5,7 @@ import { cardCollector, decideAssignCards, decideGenerateBatch, decideRedeemCard
 import type { CustomerState } from '../domain/customers/customer.js';
 import { balanceDue, evolveCustomer } from '../domain/customers/customer-evolve.js';
 import type { OperatorState } from '../domain/operators/operator.js';
+import type { PackageState } from '../domain/packages/package.js';
 import { decideReceivePayment, type PaymentDecision, type ReceivePayment } from '../domain/payments/receive-payment.js';
 import { decideRefundPayment, type RefundPayment } from '../domain/payments/refund-payment.js';
 import { rejection } from '../domain/shared/rejection.js';
@@ -12,7 +13,8 @@ import { CardBatchAggregate } from './aggregates.js';
 import { CommandRuntime, refusePlan, type CommandEnvelope, type CommandResult, type Loaded, type Plan } from './command-runtime.js';
 import { loadCustomer, loadPackage } from './customer-commands.js';
 import { loadOperator } from './operator-commands.js';
-import { cardBatchStream } from './streams.js';
+import { cardBatchStream, operatorStream } from './streams.js';
+import type { CommandContext } from '../domain/shared/command-context.js';
 
 export type PaymentReceipt = {
   payment_id: string;
@@ -21,6 +23,17 @@ export type PaymentReceipt = {
   credit: string;
   balance_due: string;
 };
+
+/**
+ * The wallets a customer's payments write (every operator below the ISP on its chain): commands that move
+ * them queue on these keys in this process rather than conflict and retry.
+ */
+function walletLocks(runtime: CommandRuntime, customer_id: string) {
+  return async (context: CommandContext): Promise<readonly string[]> => {
+    const customer = await loadCustomer(runtime, context.tenant, customer_id);
+    return customer === null ? [] : customer.state.chain.slice(1).map(operatorStream);
+  };
+}
 
 async function loadChain(runtime: CommandRuntime, tenant: string, chain: readonly string[]): Promise<Loaded<OperatorState>[] | null> {
   const loaded: Loaded<OperatorState>[] = [];
@@ -90,7 +103,7 @@ export function receivePayment(
     const pkg = await loadPackage(runtime, context.tenant, command.recharge_package_id ?? customer.state.package_id);
     const decision = decideReceivePayment(customer.state, chain.map((c) => c.state), pkg.state, command, context);
     return paymentPlan(customer, chain, decision, (outcome) => receiptAfter(customer.state, command.payment_id, outcome));
-  });
+  }, { lock_keys: walletLocks(runtime, command.customer_id) });
 }
 
 export function refundPayment(runtime: CommandRuntime, envelope: CommandEnvelope, command: RefundPayment & { customer_id: string }): Promise<CommandResult<{ refund_id: string }>> {
@@ -103,7 +116,7 @@ export function refundPayment(runtime: CommandRuntime, envelope: CommandEnvelope
     if (chain === null) return refusePlan(rejection('OPERATOR_NOT_FOUND', 'an operator on the payment’s chain is gone'));
     const decision = decideRefundPayment(customer.state, chain.map((c) => c.state), command, context);
     return paymentPlan(customer, chain, decision, () => ({ refund_id: command.refund_id }));
-  });
+  }, { lock_keys: walletLocks(runtime, command.customer_id) });
 }
 
 /** One customer's monthly bill for a period; nothing happens when it exists already. */
@@ -111,12 +124,17 @@ export function issueMonthlyBill(
   runtime: CommandRuntime,
   envelope: CommandEnvelope,
   command: { customer_id: string; period: YearMonth },
+  packages: PackageCache = new Map(),
 ): Promise<CommandResult<{ issued: boolean }>> {
   return runtime.execute(envelope, 'issue-monthly-bill', command, async (context) => {
     const customer = await loadCustomer(runtime, context.tenant, command.customer_id);
     if (customer === null) return refusePlan(rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP'));
-    const pkg = await loadPackage(runtime, context.tenant, customer.state.package_id);
-    const decision = decideIssueMonthlyBill(customer.state, pkg.state, command.period, context);
+    let pkg = packages.get(customer.state.package_id);
+    if (pkg === undefined) {
+      pkg = (await loadPackage(runtime, context.tenant, customer.state.package_id)).state;
+      packages.set(customer.state.package_id, pkg);
+    }
+    const decision = decideIssueMonthlyBill(customer.state, pkg, command.period, context);
     if (!decision.ok) return refusePlan(decision.rejection);
     return {
       kind: 'append',
@@ -126,12 +144,57 @@ export function issueMonthlyBill(
   });
 }
 
+/**
+ * Packages as a bill run found them when it started: thousands of customers share a handful of packages, so a
+ * run reads each once. A price changed during the run applies from the next run.
+ */
+export type PackageCache = Map<string, PackageState>;
+
 export type BillRunReport = Readonly<{ period: YearMonth; customers: number; issued: number; unchanged: number; refused: readonly Readonly<{ customer_id: string; code: string; message: string }>[] }>;
+
+/** Customers billed per transaction: one commit (one WAL flush) per batch instead of per bill. */
+export const BILL_RUN_BATCH = 100;
+
+type BatchOutcome = { issued: number; unchanged: number; refused: { customer_id: string; code: string; message: string }[] };
+
+/**
+ * One transaction for a batch of customers: each customer is loaded and decided on its own, and all their bills
+ * are appended together, each stream at the revision it was read at. If any of them changed meanwhile (a
+ * payment arrived), the whole batch is decided again; nothing is half-written.
+ */
+function issueBillBatch(runtime: CommandRuntime, envelope: CommandEnvelope, period: YearMonth, customer_ids: readonly string[], packages: PackageCache) {
+  return runtime.execute<BatchOutcome>(envelope, 'issue-monthly-bills', { period, customer_ids: [...customer_ids] }, async (context) => {
+    const outcome: BatchOutcome = { issued: 0, unchanged: 0, refused: [] };
+    const writes: { stream_id: string; expected: import('../eventstore/event-store.js').StreamState; events: readonly import('../domain/shared/decider.js').DomainEvent[] }[] = [];
+    for (const customer_id of customer_ids) {
+      const customer = await loadCustomer(runtime, context.tenant, customer_id);
+      if (customer === null) {
+        outcome.refused.push({ customer_id, code: 'CUSTOMER_NOT_FOUND', message: 'no such customer in this ISP' });
+        continue;
+      }
+      let pkg = packages.get(customer.state.package_id);
+      if (pkg === undefined) {
+        pkg = (await loadPackage(runtime, context.tenant, customer.state.package_id)).state;
+        packages.set(customer.state.package_id, pkg);
+      }
+      const decision = decideIssueMonthlyBill(customer.state, pkg, period, context);
+      if (!decision.ok) {
+        outcome.refused.push({ customer_id, code: decision.rejection.code, message: decision.rejection.message });
+      } else if (decision.events.length === 0) {
+        outcome.unchanged += 1;
+      } else {
+        outcome.issued += 1;
+        writes.push({ stream_id: customer.stream_id, expected: CommandRuntime.expected(customer), events: decision.events });
+      }
+    }
+    return { kind: 'append', writes, value: outcome };
+  });
+}
 
 /**
  * The monthly bill run over a list of customers (the caller finds the monthly ones from the customers read
- * model), `concurrency` at a time. Every bill is its own small append, so a crash midway loses nothing and a
- * re-run issues only what is missing.
+ * model), in batches of BILL_RUN_BATCH, `concurrency` batches at a time. A crash midway loses nothing that
+ * was committed, and a re-run issues only what is missing: the customer stream knows its billed periods.
  */
 export async function runMonthlyBills(
   runtime: CommandRuntime,
@@ -139,25 +202,24 @@ export async function runMonthlyBills(
   input: Readonly<{ period: YearMonth; customer_ids: readonly string[]; concurrency?: number; on_progress?: (done: number, total: number) => void }>,
 ): Promise<BillRunReport> {
   let next = 0;
-  let issued = 0;
-  let unchanged = 0;
   let done = 0;
-  const refused: { customer_id: string; code: string; message: string }[] = [];
+  const report: BatchOutcome = { issued: 0, unchanged: 0, refused: [] };
+  const packages: PackageCache = new Map();
   const worker = async (): Promise<void> => {
     while (next < input.customer_ids.length) {
-      const customer_id = input.customer_ids[next]!;
-      next += 1;
-      const result = await issueMonthlyBill(runtime, { ...envelope, causation_id: envelope.causation_id ?? null }, { customer_id, period: input.period });
-      if (!result.ok) refused.push({ customer_id, code: result.rejection.code, message: result.rejection.message });
-      else if (result.value.issued) issued += 1;
-      else unchanged += 1;
-      done += 1;
-      if (done % 1000 === 0) input.on_progress?.(done, input.customer_ids.length);
+      const batch = input.customer_ids.slice(next, next + BILL_RUN_BATCH);
+      next += batch.length;
+      const result = await issueBillBatch(runtime, envelope, input.period, batch, packages);
+      if (!result.ok) throw new Error(`bug: a bill batch cannot be refused as a whole (${result.rejection.code})`);
+      report.issued += result.value.issued;
+      report.unchanged += result.value.unchanged;
+      report.refused.push(...result.value.refused);
+      done += batch.length;
+      input.on_progress?.(done, input.customer_ids.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 8, 64)) }, worker));
-  input.on_progress?.(done, input.customer_ids.length);
-  return { period: input.period, customers: input.customer_ids.length, issued, unchanged, refused };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, 64)) }, worker));
+  return { period: input.period, customers: input.customer_ids.length, ...report };
 }
 
 /** The period whose billing day is today for a due day, in the ISP's zone: what the scheduler bills. */
@@ -240,5 +302,5 @@ export function redeemCard(
     return paymentPlan(customer, chain, decision, (outcome) => receiptAfter(customer.state, command.payment_id, outcome), [
       { stream_id: batch.stream_id, expected: CommandRuntime.expected(batch), events: redeemed.events },
     ]);
-  });
+  }, { lock_keys: walletLocks(runtime, command.customer_id) });
 }
