@@ -13,7 +13,11 @@ export class PostgresSnapshotStore implements SnapshotStore {
 
   async load<State>(stream_id: string, schema: string): Promise<Snapshot<State> | null> {
     const row = (
-      await this.pool.query<{ revision: string; state: State }>('SELECT revision, state FROM stream_snapshots WHERE stream_id = $1 AND schema = $2', [stream_id, schema])
+      await this.pool.query<{ revision: string; state: State }>({
+        name: 'ispbills-load-snapshot',
+        text: 'SELECT revision, state FROM stream_snapshots WHERE stream_id = $1 AND schema = $2',
+        values: [stream_id, schema],
+      })
     ).rows[0];
     return row === undefined ? null : { revision: BigInt(row.revision), state: row.state };
   }

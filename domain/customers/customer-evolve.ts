@@ -101,6 +101,7 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
             commission: d.commission,
             package_id: state.package_id,
             gateway_reference: d.gateway_reference,
+            refunds: [],
           },
         },
         gateway_references: d.gateway_reference === null ? state.gateway_references : [...state.gateway_references, d.gateway_reference],
@@ -116,7 +117,26 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
         bills,
         credit: subtract(state, state.credit, d.credit_reduced),
         payments:
-          payment === undefined ? state.payments : { ...state.payments, [d.payment_id]: { ...payment, refunded: add(state, payment.refunded, d.amount) } },
+          payment === undefined
+            ? state.payments
+            : {
+                ...state.payments,
+                [d.payment_id]: {
+                  ...payment,
+                  refunded: add(state, payment.refunded, d.amount),
+                  refunds: [
+                    ...payment.refunds,
+                    {
+                      refund_id: d.refund_id,
+                      amount: d.amount,
+                      reopened: d.reopened,
+                      credit_reduced: d.credit_reduced,
+                      recharge_reversed: d.recharge_reversed,
+                      commission_clawback: d.commission_clawback,
+                    },
+                  ],
+                },
+              },
       };
     }
     case 'bill-issued': {

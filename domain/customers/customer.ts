@@ -152,6 +152,17 @@ export type PaymentRecord = Readonly<{
   commission: readonly CommissionShare[];
   package_id: string;
   gateway_reference: string | null;
+  /** The refunds of this payment so far, part by part, so a later refund takes back only what is left. */
+  refunds: readonly RefundRecord[];
+}>;
+
+export type RefundRecord = Readonly<{
+  refund_id: string;
+  amount: string;
+  reopened: readonly Allocation[];
+  credit_reduced: string;
+  recharge_reversed: string;
+  commission_clawback: readonly CommissionShare[];
 }>;
 
 export type CustomerState = Readonly<{

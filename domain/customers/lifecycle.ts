@@ -1,6 +1,6 @@
 import { billingPeriodFor, billingPeriodOf } from '../calendar/billing-period.js';
-import { addDays, daysBetween, localDateOf, startOfLocalDay } from '../calendar/local-date.js';
-import { prorateForPackageChange } from '../calendar/proration.js';
+import { addDays, daysBetween, isLocalDate, localDateOf, startOfLocalDay, type LocalDate } from '../calendar/local-date.js';
+import { prorateForPackageChange, type PackageChangeProration } from '../calendar/proration.js';
 import { Money } from '../money/money.js';
 import { wholesalePriceOn, type OperatorState } from '../operators/operator.js';
 import type { PackageState } from '../packages/package.js';
@@ -81,7 +81,7 @@ export function decideSetExpiry(state: CustomerState, expires_on: string, reason
   if (problem !== null) return refuse(problem);
   if (state.profile.kind !== 'daily') return refuse(rejection('WRONG_BILLING_PROFILE', 'monthly customers have no expiry date; their bills decide'));
   if (reason.trim() === '') return refuse(rejection('INVALID_INPUT', 'say why the expiry changes; it shows on the timeline'));
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(expires_on)) return refuse(rejection('INVALID_INPUT', `${expires_on} is not a date (YYYY-MM-DD)`));
+  if (!isLocalDate(expires_on)) return refuse(rejection('INVALID_INPUT', `${expires_on} is not a date (YYYY-MM-DD)`));
   const expires_at = startOfLocalDay(expires_on, state.time_zone);
   const events: CustomerEvent[] = [{ type: 'expiry-set', data: { customer_id: state.customer_id, expires_at: expires_at.toISOString(), reason: reason.trim(), by: context.actor.id } }];
   const future = expires_at.getTime() > context.now.getTime();
@@ -113,6 +113,12 @@ export function decideBindMac(state: CustomerState, raw_mac: string): CustomerDe
  * back as a credit and the rest of the period on the new package is charged, both prorated by days: monthly
  * customers over the current billing period, daily customers over their remaining validity. A net charge is a
  * proration bill; a net credit becomes customer credit.
+ *
+ * When the current period's bill is still to come (postpaid bills a period after it ends; a prepaid bill run
+ * may not have reached this period yet), that bill will price the whole period at the new package, so what
+ * is settled now is the other part: the days already used on the old package, credited at the new price and
+ * charged at the old one. Either way the period costs the old price for the days before the change and the
+ * new price for the days from it.
  */
 export function decideChangePackage(
   state: CustomerState,
@@ -132,18 +138,28 @@ export function decideChangePackage(
   }
   const old_price = customerPrice(state, from);
   const new_price = Money.parse(to.spec!.price, state.currency);
-  let period_days: number;
-  let used_days: number;
+  let proration: PackageChangeProration;
+  let covers_from: LocalDate = today;
+  let covers_until: LocalDate;
   if (state.profile.kind === 'monthly') {
     const period = billingPeriodFor(today, state.profile.due_day);
-    period_days = daysBetween(period.starts_on, period.ends_before);
-    used_days = daysBetween(period.starts_on, today);
+    const period_days = daysBetween(period.starts_on, period.ends_before);
+    if (state.profile.mode === 'prepaid' && state.billed_periods.includes(period.period)) {
+      proration = prorateForPackageChange({ old_price, new_price, used_days: daysBetween(period.starts_on, today), period_days });
+      covers_until = period.ends_before;
+    } else {
+      const billed_from = state.billing_starts_on !== null && state.billing_starts_on > period.starts_on ? state.billing_starts_on : period.starts_on;
+      const used_days = Math.max(0, daysBetween(billed_from, today));
+      proration = prorateForPackageChange({ old_price: new_price, new_price: old_price, used_days: period_days - used_days, period_days });
+      covers_from = billed_from;
+      covers_until = today;
+    }
   } else {
-    period_days = from.spec!.validity_days;
+    const period_days = from.spec!.validity_days;
     const remaining = state.expires_at === null ? 0 : Math.max(0, daysBetween(today, localDateOf(new Date(state.expires_at), state.time_zone)));
-    used_days = Math.max(0, period_days - Math.min(remaining, period_days));
+    proration = prorateForPackageChange({ old_price, new_price, used_days: Math.max(0, period_days - Math.min(remaining, period_days)), period_days });
+    covers_until = addDays(today, proration.remaining_days);
   }
-  const proration = prorateForPackageChange({ old_price, new_price, used_days, period_days });
   const events: CustomerEvent[] = [
     {
       type: 'package-changed',
@@ -167,8 +183,8 @@ export function decideChangePackage(
         customer_id: state.customer_id,
         kind: 'proration',
         period: today.slice(0, 7),
-        covers_from: today,
-        covers_until: addDays(today, proration.remaining_days),
+        covers_from,
+        covers_until,
         package_id: to.package_id,
         amount: proration.net.toString(),
         currency: state.currency,
@@ -243,7 +259,9 @@ export function decideSwitchProfile(state: CustomerState, to: BillingProfile, co
   const paidPeriods = state.bills.filter((bill) => bill.kind !== 'proration' && Money.parse(bill.open, state.currency).isZero()).map((bill) => bill.period).sort();
   const lastPaid = paidPeriods[paidPeriods.length - 1];
   const profile = state.profile;
-  const paidUntil = lastPaid === undefined || profile.kind !== 'monthly' ? today : billingPeriodOf(lastPaid, profile.due_day).ends_before;
+  // A prepaid bill keyed by a period pays for that period; a postpaid one pays for the period before it.
+  const paidPeriod = lastPaid === undefined || profile.kind !== 'monthly' ? null : billingPeriodOf(lastPaid, profile.due_day);
+  const paidUntil = paidPeriod === null || profile.kind !== 'monthly' ? today : profile.mode === 'prepaid' ? paidPeriod.ends_before : paidPeriod.starts_on;
   const expires_at = startOfLocalDay(paidUntil > today ? paidUntil : today, state.time_zone);
   const events: CustomerEvent[] = [
     { type: 'billing-profile-changed', data: { customer_id: state.customer_id, from: state.profile, to, billing_starts_on: null, expires_at: expires_at.toISOString() } },

@@ -203,7 +203,10 @@ export type CreateOperator = Readonly<{
   credit_limit: string;
 }>;
 
-/** Rules: not yet existing; parent exists, is active, in the caller's ISP; role fits the parent; mode valid. */
+/**
+ * Rules: not yet existing; parent exists, is in the caller's ISP, is active (the tenant comes first, so a caller
+ * learns nothing about another ISP's operators); role fits the parent; name given; mode valid.
+ */
 export function decideCreateOperator(
   command: CreateOperator,
   existing: OperatorState,

@@ -84,7 +84,7 @@ export function decideUpdatePackage(state: PackageState, spec: PackageSpec): Dec
   if (state.retired) return refuse(rejection('PACKAGE_RETIRED', 'a retired package cannot change'));
   const problem = checkPackageSpec(spec, state.currency);
   if (problem !== null) return refuse(rejection('INVALID_PACKAGE', problem));
-  return accept({ type: 'package-updated', data: { ...spec, package_id: state.package_id, price: Money.parse(spec.price, state.currency).toString() } });
+  return accept({ type: 'package-updated', data: { ...spec, package_id: state.package_id, name: spec.name.trim(), price: Money.parse(spec.price, state.currency).toString() } });
 }
 
 export function decideRetirePackage(state: PackageState): Decision<PackageEvent> {

@@ -118,7 +118,11 @@ export function settleAlongChain(
   };
 }
 
-/** A refund's clawback: the refunded amount allocated over what each level kept of the original, to the minor unit. */
+/**
+ * A refund's clawback: the refunded amount allocated over what each level still keeps of the payment (its
+ * share less earlier clawbacks), to the minor unit. No part exceeds what its level still keeps, and a refund of
+ * everything left takes exactly that, so any sequence of refunds of a whole payment reverses it exactly.
+ */
 export function clawbackOf(refund: Money, original: readonly CommissionShare[]): CommissionSplit {
   const currency = refund.currency;
   const weights = original.map((share) => Money.parse(share.amount, currency).toMinor().toString());

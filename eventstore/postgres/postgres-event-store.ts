@@ -196,10 +196,12 @@ export class PostgresEventStore implements EventStore {
 
   async #appendOne(executor: pg.Pool | pg.PoolClient, append: StreamAppend): Promise<AppendResult> {
     const rows = (
-      await executor.query<{ global_position: string; stream_revision: string; tx_id: string }>(
-        appendStatement(append.stream_state),
-        appendParameters(append),
-      )
+      await executor.query<{ global_position: string; stream_revision: string; tx_id: string }>({
+        // Named: each connection parses and plans the statement once, not on every append.
+        name: `ispbills-append-${typeof append.stream_state === 'bigint' ? 'revision' : append.stream_state}`,
+        text: appendStatement(append.stream_state),
+        values: appendParameters(append),
+      })
     ).rows;
     if (rows.length === 0) {
       const actual = await this.#revisionVia(executor, append.stream_id);
@@ -254,11 +256,12 @@ export class PostgresEventStore implements EventStore {
   async readStream(stream_id: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
     const limit = options.max_count ?? Number.MAX_SAFE_INTEGER;
     const rows = (
-      await this.#pool.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_revision >= $2::bigint
+      await this.#pool.query<EventRow>({
+        name: 'ispbills-read-stream',
+        text: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_revision >= $2::bigint
          ORDER BY stream_revision LIMIT $3`,
-        [stream_id, (options.from_revision ?? 0n).toString(), String(limit)],
-      )
+        values: [stream_id, (options.from_revision ?? 0n).toString(), String(limit)],
+      })
     ).rows;
     return rows.map((row) => this.#toRecorded(row));
   }
@@ -278,14 +281,15 @@ export class PostgresEventStore implements EventStore {
     // Only transactions older than every one still running are visible: a slow append that began before a
     // fast one can still commit below it, so nothing at or above the oldest running xid is exposed yet.
     const rows = (
-      await this.#pool.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events
+      await this.#pool.query<EventRow>({
+        name: 'ispbills-read-all',
+        text: `SELECT ${EVENT_COLUMNS} FROM events
          WHERE (tx_id, global_position) > ($1::text::xid8, $2::bigint)
            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
          ORDER BY tx_id, global_position
          LIMIT $3`,
-        [from.commit.toString(), from.prepare.toString(), limit],
-      )
+        values: [from.commit.toString(), from.prepare.toString(), limit],
+      })
     ).rows;
     return rows.map((row) => this.#toRecorded(row));
   }
