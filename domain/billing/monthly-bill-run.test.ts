@@ -37,6 +37,12 @@ describe('the monthly bill run', () => {
       .then([bill({ kind: 'first-period', period: '2026-11', covers_from: '2026-10-16', covers_until: '2026-11-01', amount: '258.06', issued_on: '2026-11-01', due_on: '2026-11-06' })]);
   });
 
+  it('gives a bill issued late its full grace period, counted from the day it is issued', () => {
+    given(evolveCustomer, initialCustomerState, postpaidSince1Oct)
+      .when((state) => decideIssueMonthlyBill(state, tenMegabit(), '2026-11', noonOn('2026-11-10')))
+      .then([bill({ period: '2026-11', covers_from: '2026-10-01', covers_until: '2026-11-01', amount: '500.00', issued_on: '2026-11-10', due_on: '2026-11-15' })]);
+  });
+
   it('bills nothing for a period that ends before billing starts', () => {
     given(evolveCustomer, initialCustomerState, [customerRegistered({ profile: monthly(1, 'postpaid'), registered_on: '2026-10-16' })])
       .when((state) => decideIssueMonthlyBill(state, tenMegabit(), '2026-10', noonOn('2026-10-20')))

@@ -55,7 +55,8 @@ export function decideIssueMonthlyBill(state: CustomerState, pkg: PackageState, 
       amount: amount.toString(),
       currency: state.currency,
       issued_on: today,
-      due_on: addDays(current.starts_on, profile.grace_days),
+      // A bill issued late (a delayed run, the first bill after a switch) still gets its full grace period.
+      due_on: addDays(current.starts_on > today ? current.starts_on : today, profile.grace_days),
     },
   };
   // Advance payments wait as credit and settle the bill the moment it exists.

@@ -112,7 +112,7 @@ describe('creating an operator', () => {
       .then([
         {
           type: 'operator-created',
-          data: { operator_id: 'res-1', parent_id: 'isp-1', ancestry: ['isp-1'], role: 'reseller', name: 'Mirpur Link', currency: 'BDT', billing_mode: 'prepaid', credit_limit: '0.00' },
+          data: { operator_id: 'res-1', parent_id: 'isp-1', ancestry: ['isp-1'], role: 'reseller', name: 'Mirpur Link', currency: 'BDT', time_zone: 'Asia/Dhaka', billing_mode: 'prepaid', credit_limit: '0.00' },
         },
       ]);
   });
@@ -123,7 +123,7 @@ describe('creating an operator', () => {
       .then([
         {
           type: 'operator-created',
-          data: { operator_id: 'sub-1', parent_id: 'res-1', ancestry: ['isp-1', 'res-1'], role: 'sub_reseller', name: 'Pallabi Net', currency: 'BDT', billing_mode: 'postpaid', credit_limit: '5000.00' },
+          data: { operator_id: 'sub-1', parent_id: 'res-1', ancestry: ['isp-1', 'res-1'], role: 'sub_reseller', name: 'Pallabi Net', currency: 'BDT', time_zone: 'Asia/Dhaka', billing_mode: 'postpaid', credit_limit: '5000.00' },
         },
       ]);
   });

@@ -30,6 +30,8 @@ export type OperatorEvent =
         role: 'reseller' | 'sub_reseller';
         name: string;
         currency: string;
+        /** The ISP's zone, copied down: an operator's calendar (commission dates, statements) is the ISP's. */
+        time_zone: string;
         billing_mode: BillingMode;
         credit_limit: string;
       }
@@ -110,6 +112,7 @@ export function evolveOperator(state: OperatorState, event: OperatorEvent): Oper
         ancestry: event.data.ancestry,
         name: event.data.name,
         currency: event.data.currency,
+        time_zone: event.data.time_zone,
         billing_mode: event.data.billing_mode,
         credit_limit: event.data.credit_limit,
         wallet_balance: Money.zero(event.data.currency).toString(),
@@ -237,6 +240,7 @@ export function decideCreateOperator(
       role: command.role,
       name: command.name.trim(),
       currency: parent.currency,
+      time_zone: parent.time_zone,
       billing_mode: command.billing_mode,
       credit_limit: limit.toString(),
     },

@@ -7,7 +7,7 @@ import { clawbackOf, isRejection, settleAlongChain, splitForChain } from './chai
 
 const bdt = (text: string): Money => Money.parse(text, 'BDT');
 const NOON_16_NOV = at('2026-11-16T06:00:00Z');
-const reference = { customer_id: 'cus-1', payment_id: 'pay-1' };
+const reference = { customer_id: 'cus-1', payment_id: 'pay-1', purpose: 'recharge' as const };
 
 function split(total: string, chain: readonly OperatorState[], now = NOON_16_NOV, list_price = '500.00'): CommissionSplit {
   const result = splitForChain(bdt(total), bdt(list_price), chain, PACKAGE_ID, now);

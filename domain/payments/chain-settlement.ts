@@ -78,7 +78,7 @@ export function settleAlongChain(
   chain: readonly OperatorState[],
   collector_operator_id: string,
   direction: 1 | -1,
-  reference: Readonly<{ customer_id: string; payment_id: string }>,
+  reference: Readonly<{ customer_id: string; payment_id: string; purpose: 'recharge' | 'payment' }>,
 ): Settlement | Rejection {
   const collectorIndex = chain.findIndex((operator) => operator.operator_id === collector_operator_id);
   if (collectorIndex < 0) return rejection('NOT_PERMITTED', 'the money was collected by an operator outside this customer’s chain');
@@ -103,7 +103,7 @@ export function settleAlongChain(
     const event: OperatorEvent = debit
       ? {
           type: 'wallet-debited',
-          data: { operator_id: child.operator_id, amount: amount.toString(), reason: direction === 1 ? 'recharge' : 'adjustment', customer_id: reference.customer_id, payment_id: reference.payment_id, balance_after: after.toString() },
+          data: { operator_id: child.operator_id, amount: amount.toString(), reason: direction === 1 ? reference.purpose : 'adjustment', customer_id: reference.customer_id, payment_id: reference.payment_id, balance_after: after.toString() },
         }
       : {
           type: 'wallet-credited',

@@ -80,9 +80,10 @@ const credited = (operator_id: string, amount: string, balance_after: string): O
   type: 'wallet-credited',
   data: { operator_id, amount, reason: 'commission', customer_id: 'cus-1', payment_id: 'pay-1', balance_after },
 });
-const debited = (operator_id: string, amount: string, balance_after: string): OperatorEvent => ({
+/** A debit says what the money bought: a recharge, or a payment towards bills and credit. */
+const debited = (operator_id: string, amount: string, balance_after: string, reason: 'recharge' | 'payment' = 'payment'): OperatorEvent => ({
   type: 'wallet-debited',
-  data: { operator_id, amount, reason: 'recharge', customer_id: 'cus-1', payment_id: 'pay-1', balance_after },
+  data: { operator_id, amount, reason, customer_id: 'cus-1', payment_id: 'pay-1', balance_after },
 });
 
 const daily = [customerRegistered()];

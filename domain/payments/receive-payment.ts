@@ -120,7 +120,11 @@ export function decideReceivePayment(
   const listPrice = command.recharge_package_id !== null ? to_recharge : customerPrice(customer, pkg);
   const split = splitForChain(amount, listPrice, chain, command.recharge_package_id ?? customer.package_id, now);
   if (isRejection(split)) return refused(split);
-  const settlement = settleAlongChain(split, chain, command.collector_operator_id, 1, { customer_id: customer.customer_id, payment_id: command.payment_id });
+  const settlement = settleAlongChain(split, chain, command.collector_operator_id, 1, {
+    customer_id: customer.customer_id,
+    payment_id: command.payment_id,
+    purpose: command.recharge_package_id === null ? 'payment' : 'recharge',
+  });
   if (isRejection(settlement)) return refused(settlement);
 
   events.unshift({

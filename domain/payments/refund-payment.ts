@@ -72,7 +72,7 @@ export function decideRefundPayment(customer: CustomerState, chain: readonly Ope
       .toString(),
   }));
   const clawback = clawbackOf(amount, stillKept);
-  const settlement = settleAlongChain(clawback, chain, payment.collector_operator_id, -1, { customer_id: customer.customer_id, payment_id: payment.payment_id });
+  const settlement = settleAlongChain(clawback, chain, payment.collector_operator_id, -1, { customer_id: customer.customer_id, payment_id: payment.payment_id, purpose: 'payment' });
   if (isRejection(settlement)) return { ok: false, rejection: settlement };
 
   const events: CustomerEvent[] = [

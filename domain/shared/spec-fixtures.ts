@@ -45,6 +45,7 @@ export const operatorCreated = (
     role: ancestry.length === 1 ? 'reseller' : 'sub_reseller',
     name: options.name ?? operator_id,
     currency: CURRENCY,
+    time_zone: ZONE,
     billing_mode: options.billing_mode ?? 'prepaid',
     credit_limit: options.credit_limit ?? '0.00',
   },
