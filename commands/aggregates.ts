@@ -8,11 +8,18 @@ import { evolveStaff, initialStaffState, type StaffEvent, type StaffState } from
 import type { AggregateType } from './command-runtime.js';
 
 /** Each aggregate's fold, and whether its streams grow long enough to snapshot. */
-export const OperatorAggregate: AggregateType<OperatorState, OperatorEvent> = { snapshot_schema: 'operator@1', initial: initialOperatorState, evolve: evolveOperator };
+/**
+ * A reseller's stream takes a wallet event for every payment of every customer below it, so it is snapshotted
+ * often: a load then folds at most a few dozen events.
+ */
+export const OperatorAggregate: AggregateType<OperatorState, OperatorEvent> = { snapshot_schema: 'operator@2', snapshot_every: 20, initial: initialOperatorState, evolve: evolveOperator };
 export const PackageAggregate: AggregateType<PackageState, PackageEvent> = { snapshot_schema: null, initial: initialPackageState, evolve: evolvePackage };
 export const StaffAggregate: AggregateType<StaffState, StaffEvent> = { snapshot_schema: null, initial: initialStaffState, evolve: evolveStaff };
-/** A customer stream grows by a few events a month, so folding it is cheaper than looking for a snapshot. */
-export const CustomerAggregate: AggregateType<CustomerState, CustomerEvent> = { snapshot_schema: null, initial: initialCustomerState, evolve: evolveCustomer };
+/**
+ * A customer stream grows by a few events a month: most loads fold a short stream. Snapshots look for a
+ * saved state first (one more query), which pays only for long histories, so they start late.
+ */
+export const CustomerAggregate: AggregateType<CustomerState, CustomerEvent> = { snapshot_schema: 'customer@2', snapshot_every: 100, initial: initialCustomerState, evolve: evolveCustomer };
 export const CardBatchAggregate: AggregateType<CardBatchState, CardEvent> = { snapshot_schema: 'card-batch@1', initial: initialCardBatchState, evolve: evolveCardBatch };
 export const ReservationAggregate: AggregateType<ReservationState, ReservationEvent> = { snapshot_schema: null, initial: initialReservationState, evolve: evolveReservation };
 

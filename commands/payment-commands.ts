@@ -9,11 +9,11 @@ import type { PackageState } from '../domain/packages/package.js';
 import { decideReceivePayment, type PaymentDecision, type ReceivePayment } from '../domain/payments/receive-payment.js';
 import { decideRefundPayment, type RefundPayment } from '../domain/payments/refund-payment.js';
 import { rejection } from '../domain/shared/rejection.js';
-import { CardBatchAggregate } from './aggregates.js';
+import { CardBatchAggregate, CustomerAggregate } from './aggregates.js';
 import { CommandRuntime, refusePlan, type CommandEnvelope, type CommandResult, type Loaded, type Plan } from './command-runtime.js';
 import { loadCustomer, loadPackage } from './customer-commands.js';
 import { loadOperator } from './operator-commands.js';
-import { cardBatchStream, operatorStream } from './streams.js';
+import { cardBatchStream, customerStream, operatorStream } from './streams.js';
 import type { CommandContext } from '../domain/shared/command-context.js';
 
 export type PaymentReceipt = {
@@ -30,8 +30,9 @@ export type PaymentReceipt = {
  */
 function walletLocks(runtime: CommandRuntime, customer_id: string) {
   return async (context: CommandContext): Promise<readonly string[]> => {
-    const customer = await loadCustomer(runtime, context.tenant, customer_id);
-    return customer === null ? [] : customer.state.chain.slice(1).map(operatorStream);
+    const known = runtime.peek(CustomerAggregate, customerStream(customer_id));
+    const chain = known?.chain ?? (await loadCustomer(runtime, context.tenant, customer_id))?.state.chain ?? [];
+    return chain.slice(1).map(operatorStream);
   };
 }
 

@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import * as eventStore from './0001-event-store.js';
 import * as streamSnapshots from './0002-stream-snapshots.js';
+import * as appendFunction from './0003-append-function.js';
 
 /** Every migration in order. Names sort by their numeric prefix; a new migration gets the next number. */
 const migrations: Readonly<Record<string, Migration>> = {
   '0001-event-store': eventStore,
   '0002-stream-snapshots': streamSnapshots,
+  '0003-append-function': appendFunction,
 };
 
 const provider: MigrationProvider = {

@@ -138,44 +138,39 @@ export class PostgresEventStore implements EventStore {
     validateAppends(appends);
     if (options.idempotency !== undefined) validateIdempotencyKey(options.idempotency.key);
     const { idempotency } = options;
-    const client = await this.#pool.connect();
-    let released = false;
+    let rows: { stream_id: string | null; stream_revision: string | null; global_position: string | null; tx_id: string | null; replayed: boolean }[];
     try {
-      await client.query('BEGIN');
-      if (idempotency !== undefined) {
-        // The key goes in first: a concurrent twin with the same key waits here until we commit or roll back.
-        const claimed = await client.query(
-          `INSERT INTO command_idempotency (key, request_hash, result) VALUES ($1, $2, $3::jsonb)
-           ON CONFLICT (key) DO NOTHING RETURNING key`,
-          [idempotency.key, idempotency.request_hash, JSON.stringify(idempotency.result)],
-        );
-        if (claimed.rowCount === 0) {
-          await client.query('ROLLBACK');
-          const record = await this.findIdempotencyRecord(idempotency.key);
-          if (record === null) throw new Error(`bug: idempotency key ${idempotency.key} vanished`);
-          if (record.request_hash !== idempotency.request_hash) throw new IdempotencyKeyReused(idempotency.key);
-          return { results: record.positions, replayed: record };
-        }
-      }
-      const results: AppendResult[] = [];
-      for (const append of appends) results.push(await this.#appendOne(client, append));
-      if (idempotency !== undefined) {
-        await client.query('UPDATE command_idempotency SET positions = $2::jsonb WHERE key = $1', [
-          idempotency.key,
-          JSON.stringify(results.map(serialiseAppendResult)),
-        ]);
-      }
-      await client.query('COMMIT');
-      this.#appended.emit('appended');
-      return { results, replayed: null };
+      rows = (
+        await this.#pool.query({
+          name: 'ispbills-append-many',
+          text: 'SELECT stream_id, stream_revision, global_position, tx_id, replayed FROM ispbills_append($1::jsonb, $2, $3, $4::jsonb)',
+          values: [
+            JSON.stringify(appends.map(serialiseAppend)),
+            idempotency?.key ?? null,
+            idempotency?.request_hash ?? null,
+            idempotency === undefined ? null : JSON.stringify(idempotency.result),
+          ],
+        })
+      ).rows;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
-      released = true;
-      return { results: await this.#replayAfter(error, appends), replayed: null };
-    } finally {
-      if (!released) client.release();
+      const conflict = asStreamStateConflict(error, appends);
+      return { results: await this.#replayAfter(conflict ?? error, appends), replayed: null };
     }
+    if (rows[0]?.replayed === true) {
+      const record = await this.findIdempotencyRecord(idempotency!.key);
+      if (record === null) throw new Error(`bug: idempotency key ${idempotency!.key} vanished`);
+      if (record.request_hash !== idempotency!.request_hash) throw new IdempotencyKeyReused(idempotency!.key);
+      return { results: record.positions, replayed: record };
+    }
+    this.#appended.emit('appended');
+    return {
+      results: rows.map((row) => ({
+        stream_id: row.stream_id!,
+        next_expected_revision: BigInt(row.stream_revision!),
+        position: { commit: BigInt(row.tx_id!), prepare: BigInt(row.global_position!) },
+      })),
+      replayed: null,
+    };
   }
 
   /**
@@ -194,7 +189,7 @@ export class PostgresEventStore implements EventStore {
     return replays;
   }
 
-  async #appendOne(executor: pg.Pool | pg.PoolClient, append: StreamAppend): Promise<AppendResult> {
+  async #appendOne(executor: pg.Pool, append: StreamAppend): Promise<AppendResult> {
     const rows = (
       await executor.query<{ global_position: string; stream_revision: string; tx_id: string }>({
         // Named: each connection parses and plans the statement once, not on every append.
@@ -350,15 +345,6 @@ export class PostgresEventStore implements EventStore {
 
 type SerialisedAppendResult = { stream_id: string; next_expected_revision: string; commit: string; prepare: string };
 
-function serialiseAppendResult(result: AppendResult): SerialisedAppendResult {
-  return {
-    stream_id: result.stream_id,
-    next_expected_revision: result.next_expected_revision.toString(),
-    commit: result.position.commit.toString(),
-    prepare: result.position.prepare.toString(),
-  };
-}
-
 function parseAppendResult(row: SerialisedAppendResult): AppendResult {
   return {
     stream_id: row.stream_id,
@@ -374,4 +360,31 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
     (error as { code?: unknown }).code === UNIQUE_VIOLATION &&
     (error as { constraint?: unknown }).constraint === constraint
   );
+}
+
+/** The append as ispbills_append takes it: events carry their data and metadata as JSON, not as text. */
+function serialiseAppend(append: StreamAppend) {
+  return {
+    stream_id: append.stream_id,
+    state: typeof append.stream_state === 'bigint' ? 'revision' : append.stream_state,
+    expected: typeof append.stream_state === 'bigint' ? append.stream_state.toString() : null,
+    events: append.events.map((event) => ({
+      event_id: event.event_id,
+      type: event.type,
+      schema_version: event.schema_version ?? 1,
+      data: event.data,
+      metadata: event.metadata,
+      occurred_at: event.occurred_at.toISOString(),
+    })),
+  };
+}
+
+/** ispbills_append reports a failed expectation as SQLSTATE IB409 with the stream in DETAIL and its revision in HINT. */
+function asStreamStateConflict(error: unknown, appends: readonly StreamAppend[]): StreamStateConflict | null {
+  const fields = error as { code?: unknown; detail?: unknown; hint?: unknown };
+  if (typeof error !== 'object' || error === null || fields.code !== 'IB409') return null;
+  const stream_id = String(fields.detail);
+  const append = appends.find((candidate) => candidate.stream_id === stream_id);
+  const actual = fields.hint === 'absent' || fields.hint === undefined ? null : BigInt(String(fields.hint));
+  return new StreamStateConflict(stream_id, append?.stream_state ?? 'any', actual);
 }
