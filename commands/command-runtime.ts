@@ -85,31 +85,45 @@ export class CommandRuntime {
   }
 
   async load<State, Event>(type: AggregateType<State, Event>, stream_id: string): Promise<Loaded<State>> {
-    let state = type.initial();
-    let revision: bigint | null = null;
-    // The newest state this process has folded is as good as a snapshot and costs no query; the read below
-    // brings it up to date with whatever other processes (or this one) appended since.
-    const cached = this.#states.get(stream_id);
-    if (cached !== undefined && cached.type === type) {
-      state = cached.state as State;
-      revision = cached.revision;
-    } else if (type.snapshot_schema !== null) {
-      const snapshot = await this.#snapshots.load<State>(stream_id, type.snapshot_schema);
-      if (snapshot !== null) {
-        state = snapshot.state;
-        revision = snapshot.revision;
+    const [loaded] = await this.loadMany([{ type, stream_id }]);
+    return loaded as Loaded<State>;
+  }
+
+  /**
+   * Loads several aggregates with one read of the store: each starts from this process's newest folded state
+   * (or a snapshot, or nothing) and folds what was appended since.
+   */
+  async loadMany(requests: readonly Readonly<{ type: AggregateType<any, any>; stream_id: string }>[]): Promise<Loaded<unknown>[]> {
+    const starts = await Promise.all(
+      requests.map(async ({ type, stream_id }) => {
+        // The newest state this process has folded is as good as a snapshot and costs no query.
+        const cached = this.#states.get(stream_id);
+        if (cached !== undefined && cached.type === type) return { state: cached.state, revision: cached.revision as bigint | null };
+        if (type.snapshot_schema !== null) {
+          const snapshot = await this.#snapshots.load<unknown>(stream_id, type.snapshot_schema);
+          if (snapshot !== null) return { state: snapshot.state, revision: snapshot.revision as bigint | null };
+        }
+        return { state: type.initial() as unknown, revision: null as bigint | null };
+      }),
+    );
+    const read = await this.store.readStreams(
+      requests.map((request, index) => ({ stream_id: request.stream_id, from_revision: starts[index]!.revision === null ? 0n : starts[index]!.revision! + 1n })),
+    );
+    const loaded: Loaded<unknown>[] = [];
+    for (const [index, { type, stream_id }] of requests.entries()) {
+      let { state, revision } = starts[index]!;
+      const events = read.get(stream_id) ?? [];
+      for (const event of events) {
+        state = type.evolve(state, { type: event.type, data: event.data });
+        revision = event.stream_revision;
       }
+      if (type.snapshot_schema !== null && events.length >= (type.snapshot_every ?? SNAPSHOT_EVERY_EVENTS) && revision !== null) {
+        await this.#snapshots.save(stream_id, type.snapshot_schema, { revision, state });
+      }
+      if (revision !== null) this.#states.set(stream_id, { type, state, revision });
+      loaded.push({ stream_id, state, revision });
     }
-    const events = await this.store.readStream(stream_id, { from_revision: revision === null ? 0n : revision + 1n });
-    for (const event of events) {
-      state = type.evolve(state, { type: event.type, data: event.data } as Event);
-      revision = event.stream_revision;
-    }
-    if (type.snapshot_schema !== null && events.length >= (type.snapshot_every ?? SNAPSHOT_EVERY_EVENTS) && revision !== null) {
-      await this.#snapshots.save(stream_id, type.snapshot_schema, { revision, state });
-    }
-    if (revision !== null) this.#states.set(stream_id, { type, state, revision });
-    return { stream_id, state, revision };
+    return loaded;
   }
 
   /**

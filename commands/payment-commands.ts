@@ -8,12 +8,12 @@ import type { OperatorState } from '../domain/operators/operator.js';
 import type { PackageState } from '../domain/packages/package.js';
 import { decideReceivePayment, type PaymentDecision, type ReceivePayment } from '../domain/payments/receive-payment.js';
 import { decideRefundPayment, type RefundPayment } from '../domain/payments/refund-payment.js';
-import { rejection } from '../domain/shared/rejection.js';
-import { CardBatchAggregate, CustomerAggregate } from './aggregates.js';
+import { rejection, type Rejection } from '../domain/shared/rejection.js';
+import { CardBatchAggregate, CustomerAggregate, OperatorAggregate, PackageAggregate, tenantOf } from './aggregates.js';
 import { CommandRuntime, refusePlan, type CommandEnvelope, type CommandResult, type Loaded, type Plan } from './command-runtime.js';
 import { loadCustomer, loadPackage } from './customer-commands.js';
 import { loadOperator } from './operator-commands.js';
-import { cardBatchStream, customerStream, operatorStream } from './streams.js';
+import { cardBatchStream, customerStream, operatorStream, packageStream } from './streams.js';
 import type { CommandContext } from '../domain/shared/command-context.js';
 
 export type PaymentReceipt = {
@@ -34,6 +34,35 @@ function walletLocks(runtime: CommandRuntime, customer_id: string) {
     const chain = known?.chain ?? (await loadCustomer(runtime, context.tenant, customer_id))?.state.chain ?? [];
     return chain.slice(1).map(operatorStream);
   };
+}
+
+type PaymentContext = Readonly<{ customer: Loaded<CustomerState>; chain: Loaded<OperatorState>[]; pkg: PackageState }>;
+
+/**
+ * Everything a payment decides on, read in one round trip in the usual case: the customer, its operator chain
+ * and the package, guessed from what this process last knew of the customer. Whatever the guess missed (a
+ * customer seen for the first time, moved, or on another package) is read in a second round trip.
+ */
+async function loadPaymentContext(runtime: CommandRuntime, tenant: string, customer_id: string, recharge_package_id: string | null): Promise<PaymentContext | Rejection> {
+  const known = runtime.peek(CustomerAggregate, customerStream(customer_id));
+  const wanted = (chain: readonly string[], package_id: string | null) => [
+    ...chain.map((operator_id) => ({ type: OperatorAggregate, stream_id: operatorStream(operator_id) })),
+    ...(package_id === null ? [] : [{ type: PackageAggregate, stream_id: packageStream(package_id) }]),
+  ];
+  const first = await runtime.loadMany([
+    { type: CustomerAggregate, stream_id: customerStream(customer_id) },
+    ...wanted(known?.chain ?? [], recharge_package_id ?? known?.package_id ?? null),
+  ]);
+  const customer = first[0] as Loaded<CustomerState>;
+  if (!customer.state.exists || customer.state.tenant !== tenant) return rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP');
+  const byStream = new Map(first.map((loaded) => [loaded.stream_id, loaded]));
+  const package_id = recharge_package_id ?? customer.state.package_id;
+  const missing = wanted(customer.state.chain, package_id).filter((request) => !byStream.has(request.stream_id));
+  if (missing.length > 0) for (const loaded of await runtime.loadMany(missing)) byStream.set(loaded.stream_id, loaded);
+  const chain = customer.state.chain.map((operator_id) => byStream.get(operatorStream(operator_id)) as Loaded<OperatorState>);
+  if (chain.some((operator) => tenantOf(operator.state) !== tenant)) return rejection('OPERATOR_NOT_FOUND', 'an operator on the customer’s chain is gone');
+  const pkg = (byStream.get(packageStream(package_id)) as Loaded<PackageState>).state;
+  return { customer, chain, pkg: pkg.tenant === tenant ? pkg : PackageAggregate.initial() };
 }
 
 async function loadChain(runtime: CommandRuntime, tenant: string, chain: readonly string[]): Promise<Loaded<OperatorState>[] | null> {
@@ -91,18 +120,16 @@ export function receivePayment(
   command: ReceivePayment & { customer_id: string },
 ): Promise<CommandResult<PaymentReceipt>> {
   return runtime.execute(envelope, 'receive-payment', command, async (context) => {
-    const customer = await loadCustomer(runtime, context.tenant, command.customer_id);
-    if (customer === null) return refusePlan(rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP'));
+    const loaded = await loadPaymentContext(runtime, context.tenant, command.customer_id, command.recharge_package_id);
+    if ('code' in loaded) return refusePlan(loaded);
+    const { customer, chain, pkg } = loaded;
     if (command.gateway_reference !== null) {
       const seen = Object.values(customer.state.payments).find((p) => p.gateway_reference === command.gateway_reference);
       if (seen !== undefined) {
         return { kind: 'append', writes: [], value: { ...receiptAfter(customer.state, seen.payment_id, { customer: [], operators: [] }), payment_id: seen.payment_id } };
       }
     }
-    const chain = await loadChain(runtime, context.tenant, customer.state.chain);
-    if (chain === null) return refusePlan(rejection('OPERATOR_NOT_FOUND', 'an operator on the customer’s chain is gone'));
-    const pkg = await loadPackage(runtime, context.tenant, command.recharge_package_id ?? customer.state.package_id);
-    const decision = decideReceivePayment(customer.state, chain.map((c) => c.state), pkg.state, command, context);
+    const decision = decideReceivePayment(customer.state, chain.map((c) => c.state), pkg, command, context);
     return paymentPlan(customer, chain, decision, (outcome) => receiptAfter(customer.state, command.payment_id, outcome));
   }, { lock_keys: walletLocks(runtime, command.customer_id) });
 }

@@ -49,6 +49,21 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       expect(await store.streamRevision(id)).toBe(2n);
     });
 
+    it('readStreams reads several streams at once, each from its own revision', async () => {
+      const store = await open();
+      const [a, b, absent] = [stream(), stream(), stream()];
+      await store.appendToStream(a, [event('a0'), event('a1'), event('a2')], { stream_state: 'no_stream' });
+      await store.appendToStream(b, [event('b0')], { stream_state: 'no_stream' });
+      const read = await store.readStreams([
+        { stream_id: a, from_revision: 1n },
+        { stream_id: b, from_revision: 0n },
+        { stream_id: absent, from_revision: 0n },
+      ]);
+      expect(read.get(a)?.map((e) => e.type)).toEqual(['a1', 'a2']);
+      expect(read.get(b)?.map((e) => e.type)).toEqual(['b0']);
+      expect(read.get(absent)).toEqual([]);
+    });
+
     it('an unknown stream reads as empty and has no revision', async () => {
       const store = await open();
       expect(await store.readStream(stream())).toEqual([]);

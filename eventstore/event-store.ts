@@ -123,6 +123,12 @@ export interface EventStore {
   ): Promise<AppendManyResult>;
   /** Events of one stream in revision order; an unknown stream reads as empty. */
   readStream(stream_id: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]>;
+  /**
+   * Several streams at once, each from its own revision: what a command needs before it decides (a customer,
+   * its operators, its package) in one round trip where the backend allows. Keyed by stream id; a stream with
+   * nothing at or after its revision maps to an empty list.
+   */
+  readStreams(requests: readonly Readonly<{ stream_id: string; from_revision: bigint }>[]): Promise<ReadonlyMap<string, readonly RecordedEvent[]>>;
   /** The stream's current revision, or null when it does not exist. */
   streamRevision(stream_id: string): Promise<bigint | null>;
   /** The next page of the global log strictly after `from`, containing only events no reader can miss. */

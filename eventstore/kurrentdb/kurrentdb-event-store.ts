@@ -461,6 +461,12 @@ export class KurrentDbEventStore implements EventStore {
     return positionOf(event);
   }
 
+  /** KurrentDB reads one stream per call; the reads run side by side. */
+  async readStreams(requests: readonly Readonly<{ stream_id: string; from_revision: bigint }>[]): Promise<ReadonlyMap<string, readonly RecordedEvent[]>> {
+    const reads = await Promise.all(requests.map(async (request) => [request.stream_id, await this.readStream(request.stream_id, { from_revision: request.from_revision })] as const));
+    return new Map(reads);
+  }
+
   async readStream(stream_id: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
     const events = await this.#readStreamRaw(stream_id, {
       fromRevision: options.from_revision ?? KURRENT_START,
