@@ -179,7 +179,7 @@ export function decideChangePackage(
     events.push({
       type: 'bill-issued',
       data: {
-        bill_id: `${state.customer_id}:change:${today}:${to.package_id}`,
+        bill_id: prorationBillId(state, today, to.package_id),
         customer_id: state.customer_id,
         kind: 'proration',
         period: today.slice(0, 7),
@@ -268,4 +268,13 @@ export function decideSwitchProfile(state: CustomerState, to: BillingProfile, co
   ];
   if (expires_at.getTime() <= context.now.getTime() && !state.expired) events.push({ type: 'customer-expired', data: { customer_id: state.customer_id, expired_at: context.now.toISOString() } });
   return accept(...events);
+}
+
+/** Unique within the customer however many changes a day brings: a repeat gets a numbered suffix. */
+function prorationBillId(state: CustomerState, today: LocalDate, package_id: string): string {
+  const base = `${state.customer_id}:change:${today}:${package_id}`;
+  const taken = new Set(state.bills.map((bill) => bill.bill_id));
+  let id = base;
+  for (let n = 2; taken.has(id); n += 1) id = `${base}:${n}`;
+  return id;
 }
