@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { comparePositions, type EventStore, type LogPosition, type NewEvent, type StreamAppend, type StreamState } from '../eventstore/event-store.js';
-import { StreamStateConflict } from '../eventstore/errors.js';
+import { IdempotencyKeyReused, StreamStateConflict } from '../eventstore/errors.js';
 import { canonicalJson, type JsonObject, type JsonValue } from '../eventstore/json.js';
 import type { CommandContext } from '../domain/shared/command-context.js';
 import type { DomainEvent } from '../domain/shared/decider.js';
@@ -93,7 +93,9 @@ export class CommandRuntime {
    * Loads several aggregates with one read of the store: each starts from this process's newest folded state
    * (or a snapshot, or nothing) and folds what was appended since.
    */
-  async loadMany(requests: readonly Readonly<{ type: AggregateType<any, any>; stream_id: string }>[]): Promise<Loaded<unknown>[]> {
+  async loadMany(all: readonly Readonly<{ type: AggregateType<any, any>; stream_id: string }>[]): Promise<Loaded<unknown>[]> {
+    // A stream asked for twice is read and folded once; its result fills both places.
+    const requests = [...new Map(all.map((request) => [request.stream_id, request])).values()];
     const starts = await Promise.all(
       requests.map(async ({ type, stream_id }) => {
         // The newest state this process has folded is as good as a snapshot and costs no query.
@@ -123,7 +125,8 @@ export class CommandRuntime {
       if (revision !== null) this.#states.set(stream_id, { type, state, revision });
       loaded.push({ stream_id, state, revision });
     }
-    return loaded;
+    const byStream = new Map(loaded.map((entry) => [entry.stream_id, entry]));
+    return all.map((request) => byStream.get(request.stream_id)!);
   }
 
   /**
@@ -163,7 +166,10 @@ export class CommandRuntime {
       try {
         return await this.#attempt(envelope, command_name, context, command_id, correlation_id, idempotency_key, request_hash, attempt);
       } catch (error) {
-        if (!(error instanceof StreamStateConflict) || attempt_number >= MAX_ATTEMPTS) throw error;
+        if (error instanceof IdempotencyKeyReused) {
+          return { ok: false, rejection: rejection('IDEMPOTENCY_KEY_REUSED', `idempotency key ${envelope.idempotency_key} was used for a different request; use a new key`) };
+        }
+        if (!isRetryable(error) || attempt_number >= MAX_ATTEMPTS) throw error;
       } finally {
         release();
       }
@@ -237,4 +243,14 @@ export class CommandRuntime {
 /** The request's fingerprint for idempotency: the command's name, its ISP and its canonical body. */
 export function hashRequest(command_name: string, tenant: string, request: JsonValue): string {
   return createHash('sha256').update(`${command_name}\n${tenant}\n${canonicalJson(request)}`).digest('hex');
+}
+
+/**
+ * Worth deciding again: another writer moved a stream first, or PostgreSQL gave up a transaction to break a
+ * deadlock (40P01) or a serialization conflict (40001). Nothing was written in any of these cases.
+ */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof StreamStateConflict) return true;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === '40P01' || code === '40001';
 }

@@ -216,3 +216,56 @@ describe('commands on a real PostgreSQL event store', () => {
     expect(foreignOwner.ok ? null : foreignOwner.rejection.code).toBe('OPERATOR_NOT_FOUND');
   });
 });
+
+describe('commands: what the review found', () => {
+  it('refuses a card redemption that reuses a payment id, and the card stays unspent', async () => {
+    const demo = await createDemoIsp(runtime);
+    const envelope = admin(demo.tenant);
+    const { customer_id } = ok(await registerCustomer(runtime, envelope, customer(demo, { operator_id: demo.tenant })));
+    const first = payment(customer_id, { collector_operator_id: demo.tenant });
+    ok(await receivePayment(runtime, envelope, first));
+    let counter = 0;
+    const batch = ok(
+      await generateCardBatch(runtime, envelope, { batch_id: `batch-${randomUUID().slice(0, 8)}`, count: 1, value: '500.00', package_id: demo.package_id, expires_on: '2027-12-31', first_serial: 1 }, () =>
+        String(9234567890123450 + counter++),
+      ),
+    );
+    const card = batch.cards[0]!;
+    const reused = await redeemCard(runtime, envelope, { batch_id: batch.batch_id, serial: card.serial, pin: card.pin, customer_id, payment_id: first.payment_id, recharge: true });
+    expect(reused.ok ? null : reused.rejection.code).toBe('INVALID_INPUT');
+    const fresh = await redeemCard(runtime, envelope, { batch_id: batch.batch_id, serial: card.serial, pin: card.pin, customer_id, payment_id: randomUUID(), recharge: true });
+    expect(fresh.ok).toBe(true);
+  });
+
+  it('a bill run keeps working while payments land on its customers, and ignores the caller’s idempotency key', async () => {
+    const demo = await createDemoIsp(runtime);
+    const envelope = { ...admin(demo.tenant), idempotency_key: 'december-run' };
+    const ids = await Promise.all(
+      Array.from({ length: 250 }, async () =>
+        ok(await registerCustomer(runtime, admin(demo.tenant), customer(demo, { operator_id: demo.tenant, profile: { kind: 'monthly', due_day: 1, mode: 'postpaid', grace_days: 7 } }))).customer_id,
+      ),
+    );
+    clock.set('2026-11-30T18:30:00Z');
+    let paying = true;
+    const payments = (async () => {
+      let n = 0;
+      while (paying && n < 200) {
+        n += 1;
+        ok(await receivePayment(runtime, admin(demo.tenant), payment(ids[n % ids.length]!, { amount: '10.00', collector_operator_id: demo.tenant })));
+      }
+    })();
+    const report = await runMonthlyBills(runtime, envelope, { period: '2026-12', customer_ids: ids, concurrency: 3 });
+    paying = false;
+    await payments;
+    clock.set('2026-11-16T06:00:00Z');
+    expect(report).toMatchObject({ issued: 250, unchanged: 0, refused: [] });
+  });
+
+  it('refuses ids that could blur stream names', async () => {
+    const refused = await registerCustomer(runtime, admin('isp-x'), { ...customer({ tenant: 'isp-x', reseller: '', sub_reseller: '', package_id: 'p' }), customer_id: 'a:b' });
+    expect(refused.ok ? null : refused.rejection.code).toBe('ISP_NOT_FOUND');
+    const demo = await createDemoIsp(runtime);
+    const bad = await registerCustomer(runtime, admin(demo.tenant), customer(demo, { operator_id: demo.tenant, customer_id: 'has space' }));
+    expect(bad.ok ? null : bad.rejection.code).toBe('INVALID_INPUT');
+  });
+});

@@ -9,6 +9,7 @@ import type { PackageState } from '../domain/packages/package.js';
 import { decideReceivePayment, type PaymentDecision, type ReceivePayment } from '../domain/payments/receive-payment.js';
 import { decideRefundPayment, type RefundPayment } from '../domain/payments/refund-payment.js';
 import { rejection, type Rejection } from '../domain/shared/rejection.js';
+import { StreamStateConflict } from '../eventstore/errors.js';
 import { CardBatchAggregate, CustomerAggregate, OperatorAggregate, PackageAggregate, tenantOf } from './aggregates.js';
 import { CommandRuntime, refusePlan, type CommandEnvelope, type CommandResult, type Loaded, type Plan } from './command-runtime.js';
 import { loadCustomer, loadPackage } from './customer-commands.js';
@@ -233,20 +234,40 @@ export async function runMonthlyBills(
   let done = 0;
   const report: BatchOutcome = { issued: 0, unchanged: 0, refused: [] };
   const packages: PackageCache = new Map();
+  // A run is idempotent by the periods each customer stream records; a key shared by its batches would clash.
+  const { idempotency_key: _key, ...batchEnvelope } = envelope;
+  let failed: unknown = null;
   const worker = async (): Promise<void> => {
-    while (next < input.customer_ids.length) {
+    while (next < input.customer_ids.length && failed === null) {
       const batch = input.customer_ids.slice(next, next + BILL_RUN_BATCH);
       next += batch.length;
-      const result = await issueBillBatch(runtime, envelope, input.period, batch, packages);
-      if (!result.ok) throw new Error(`bug: a bill batch cannot be refused as a whole (${result.rejection.code})`);
-      report.issued += result.value.issued;
-      report.unchanged += result.value.unchanged;
-      report.refused.push(...result.value.refused);
+      try {
+        const result = await issueBillBatch(runtime, batchEnvelope, input.period, batch, packages);
+        if (!result.ok) throw new Error(`bug: a bill batch cannot be refused as a whole (${result.rejection.code})`);
+        report.issued += result.value.issued;
+        report.unchanged += result.value.unchanged;
+        report.refused.push(...result.value.refused);
+      } catch (error) {
+        if (!(error instanceof StreamStateConflict)) {
+          failed = error;
+          throw error;
+        }
+        // Payments keep landing on some of these customers: bill them one by one instead.
+        for (const customer_id of batch) {
+          const single = await issueMonthlyBill(runtime, batchEnvelope, { customer_id, period: input.period }, packages);
+          if (!single.ok) report.refused.push({ customer_id, code: single.rejection.code, message: single.rejection.message });
+          else if (single.value.issued) report.issued += 1;
+          else report.unchanged += 1;
+        }
+      }
       done += batch.length;
       input.on_progress?.(done, input.customer_ids.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, 64)) }, worker));
+  // allSettled, so that when one worker fails the others finish their batch and stop before the run reports.
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, 64)) }, worker));
+  const rejected = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (rejected !== undefined) throw rejected.reason;
   return { period: input.period, customers: input.customer_ids.length, ...report };
 }
 
@@ -308,6 +329,10 @@ export function redeemCard(
   return runtime.execute(envelope, 'redeem-card', command, async (context) => {
     const customer = await loadCustomer(runtime, context.tenant, command.customer_id);
     if (customer === null) return refusePlan(rejection('CUSTOMER_NOT_FOUND', 'no such customer in this ISP'));
+    // A payment id already on the customer would make the payment a no-op while the card is still spent.
+    if (customer.state.payments[command.payment_id] !== undefined) {
+      return refusePlan(rejection('INVALID_INPUT', `payment id ${command.payment_id} is already used for this customer; send a new one`));
+    }
     const batch = await runtime.load(CardBatchAggregate, cardBatchStream(command.batch_id));
     const redeemed = decideRedeemCard(batch.state, { ...command, time_zone: customer.state.time_zone }, context);
     if (!redeemed.ok) return refusePlan(redeemed.rejection);

@@ -3,6 +3,7 @@ import { localDateOf, isLocalDate, type LocalDate } from '../calendar/local-date
 import { Money } from '../money/money.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
+import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
 
 /**
@@ -89,6 +90,8 @@ export function decideGenerateBatch(
   command: Readonly<{ batch_id: string; value: string; currency: string; package_id: string | null; expires_on: LocalDate; pins: readonly string[]; first_serial: number }>,
   context: CommandContext,
 ): Decision<CardEvent> {
+  const badId = checkId('batch id', command.batch_id);
+  if (badId !== null) return refuse(badId);
   if (state.exists) return refuse(rejection('CARD_BATCH_ALREADY_EXISTS', `batch ${command.batch_id} already exists`));
   if (command.pins.length < 1 || command.pins.length > MAX_CARDS_PER_BATCH) return refuse(rejection('INVALID_INPUT', `a batch holds 1–${MAX_CARDS_PER_BATCH} cards`));
   if (command.pins.some((pin) => !new RegExp(`^\\d{${PIN_DIGITS}}$`).test(pin))) return refuse(rejection('INVALID_INPUT', `PINs must be ${PIN_DIGITS} digits`));

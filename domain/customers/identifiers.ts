@@ -26,8 +26,12 @@ export function normaliseIpv4(raw: string): string | null {
   return numbers.join('.');
 }
 
-/** The reservation stream that holds an identifier for one customer of one ISP. Usernames are unique ignoring case. */
+/**
+ * The reservation stream that holds an identifier for one customer of one ISP. Usernames are unique ignoring
+ * case. The kind comes first and ':' separates the parts: ISP ids never contain ':' (see isValidId), so no
+ * ISP's name can be read as another's.
+ */
 export function reservationStream(tenant: string, kind: IdentifierKind, value: string): string {
   const key = kind === 'username' ? value.toLowerCase() : value;
-  return `reservation-${tenant}-${kind}-${key}`;
+  return `reservation-${kind}:${tenant}:${key}`;
 }

@@ -6,6 +6,7 @@ import { parseAmount, wholesalePriceOn, type OperatorState } from '../operators/
 import type { PackageState } from '../packages/package.js';
 import type { CommandContext } from '../shared/command-context.js';
 import { accept, refuse, type Decision } from '../shared/decider.js';
+import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
 import type { BillingProfile, ConnectionType, CustomerEvent, CustomerState } from './customer.js';
 import { normaliseIpv4, normaliseMac, normaliseUsername } from './identifiers.js';
@@ -81,6 +82,8 @@ export function decideRegisterCustomer(
   pkg: PackageState,
   context: CommandContext,
 ): Decision<CustomerEvent> {
+  const badId = checkId('customer id', command.customer_id);
+  if (badId !== null) return refuse(badId);
   if (state.exists) return refuse(rejection('CUSTOMER_ALREADY_EXISTS', `customer ${command.customer_id} already exists`));
   if (!owner.exists) return refuse(rejection('OPERATOR_NOT_FOUND', `operator ${command.operator_id} does not exist`));
   const chain = owner.role === 'admin' ? [owner.operator_id] : [...owner.ancestry, owner.operator_id];

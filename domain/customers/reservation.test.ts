@@ -26,10 +26,12 @@ describe('normalising identifiers', () => {
   });
 
   it('names one reservation stream per identifier and ISP, usernames ignoring case', () => {
-    expect(reservationStream('isp-1', 'username', 'Alice')).toBe('reservation-isp-1-username-alice');
+    expect(reservationStream('isp-1', 'username', 'Alice')).toBe('reservation-username:isp-1:alice');
     expect(reservationStream('isp-1', 'username', 'ALICE')).toBe(reservationStream('isp-1', 'username', 'alice'));
     expect(reservationStream('isp-2', 'username', 'alice')).not.toBe(reservationStream('isp-1', 'username', 'alice'));
-    expect(reservationStream('isp-1', 'mac', 'AA:BB:CC:DD:EE:FF')).toBe('reservation-isp-1-mac-AA:BB:CC:DD:EE:FF');
+    expect(reservationStream('isp-1', 'mac', 'AA:BB:CC:DD:EE:FF')).toBe('reservation-mac:isp-1:AA:BB:CC:DD:EE:FF');
+    // Ids hold no ':', so an ISP whose id looks like another's name plus a kind cannot share a stream with it.
+    expect(reservationStream('t-username-u', 'username', 'x')).not.toBe(reservationStream('t', 'username', 'u-username-x'));
   });
 });
 

@@ -4,6 +4,7 @@ import { isKnownCurrency } from '../money/currency.js';
 import { isValidTimeZone } from '../calendar/time-zone.js';
 import { isLocalDate, type LocalDate } from '../calendar/local-date.js';
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
+import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
 import type { CommandContext } from '../shared/command-context.js';
 
@@ -191,6 +192,8 @@ export function walletCanPay(state: OperatorState, amount: Money): 'ok' | 'INSUF
 export type RegisterIsp = Readonly<{ operator_id: string; name: string; currency: string; time_zone: string; address: string }>;
 
 export function decideRegisterIsp(command: RegisterIsp, existing: OperatorState): Decision<OperatorEvent> {
+  const badId = checkId('ISP id', command.operator_id);
+  if (badId !== null) return refuse(badId);
   if (existing.exists) return refuse(rejection('ISP_ALREADY_EXISTS', `an operator ${command.operator_id} already exists`));
   if (command.name.trim() === '') return refuse(rejection('INVALID_INPUT', 'the ISP needs a name'));
   if (!isKnownCurrency(command.currency)) return refuse(rejection('INVALID_INPUT', `${command.currency} is not an ISO 4217 currency code such as BDT`));
@@ -216,6 +219,8 @@ export function decideCreateOperator(
   parent: OperatorState,
   context: CommandContext,
 ): Decision<OperatorEvent> {
+  const badId = checkId('operator id', command.operator_id);
+  if (badId !== null) return refuse(badId);
   if (existing.exists) return refuse(rejection('OPERATOR_ALREADY_EXISTS', `operator ${command.operator_id} already exists`));
   if (!parent.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'the parent operator does not exist'));
   const tenant = parent.role === 'admin' ? parent.operator_id : parent.ancestry[0];

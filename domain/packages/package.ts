@@ -1,5 +1,6 @@
 import { Money } from '../money/money.js';
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
+import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
 
 /**
@@ -73,6 +74,8 @@ export function checkPackageSpec(spec: PackageSpec, currency: string): string | 
 }
 
 export function decideCreatePackage(state: PackageState, command: PackageSpec & { package_id: string; tenant: string; currency: string }): Decision<PackageEvent> {
+  const badId = checkId('package id', command.package_id);
+  if (badId !== null) return refuse(badId);
   if (state.exists) return refuse(rejection('PACKAGE_ALREADY_EXISTS', `package ${command.package_id} already exists`));
   const problem = checkPackageSpec(command, command.currency);
   if (problem !== null) return refuse(rejection('INVALID_PACKAGE', problem));

@@ -1,4 +1,5 @@
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
+import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
 
 /**
@@ -51,6 +52,8 @@ export function decideAddStaff(
   state: StaffState,
   command: Readonly<{ staff_id: string; operator_id: string; role: StaffRole; name: string; permissions: readonly string[] }>,
 ): Decision<StaffEvent> {
+  const badId = checkId('staff id', command.staff_id);
+  if (badId !== null) return refuse(badId);
   if (state.exists) return refuse(rejection('STAFF_ALREADY_EXISTS', `staff ${command.staff_id} already exists`));
   if (command.name.trim() === '') return refuse(rejection('INVALID_INPUT', 'staff need a name'));
   const problem = checkPermissions(command.role, command.permissions);

@@ -20,7 +20,7 @@ import {
   type SubscriptionOptions,
 } from '../event-store.js';
 import { DEFAULT_READ_PAGE, MAX_READ_PAGE, validateAppend, validateAppends, validateIdempotencyKey } from '../append-validation.js';
-import { EventIdConflict, IdempotencyKeyReused, StreamStateConflict } from '../errors.js';
+import { EventIdConflict, IdempotencyKeyReused, InvalidAppend, StreamStateConflict } from '../errors.js';
 import type { JsonObject, JsonValue } from '../json.js';
 import { noUpcasting, type Upcaster } from '../upcasting.js';
 import { startPollingSubscription } from '../polling-subscription.js';
@@ -145,7 +145,8 @@ export class PostgresEventStore implements EventStore {
           name: 'ispbills-append-many',
           text: 'SELECT stream_id, stream_revision, global_position, tx_id, replayed FROM ispbills_append($1::jsonb, $2, $3, $4::jsonb)',
           values: [
-            JSON.stringify(appends.map(serialiseAppend)),
+            // Streams are locked in id order, so two appends over overlapping streams cannot deadlock.
+            JSON.stringify([...appends].sort((a, b) => (a.stream_id < b.stream_id ? -1 : a.stream_id > b.stream_id ? 1 : 0)).map(serialiseAppend)),
             idempotency?.key ?? null,
             idempotency?.request_hash ?? null,
             idempotency === undefined ? null : JSON.stringify(idempotency.result),
@@ -163,14 +164,13 @@ export class PostgresEventStore implements EventStore {
       return { results: record.positions, replayed: record };
     }
     this.#appended.emit('appended');
-    return {
-      results: rows.map((row) => ({
-        stream_id: row.stream_id!,
-        next_expected_revision: BigInt(row.stream_revision!),
-        position: { commit: BigInt(row.tx_id!), prepare: BigInt(row.global_position!) },
-      })),
-      replayed: null,
-    };
+    const byStream = new Map(
+      rows.map((row) => [
+        row.stream_id!,
+        { stream_id: row.stream_id!, next_expected_revision: BigInt(row.stream_revision!), position: { commit: BigInt(row.tx_id!), prepare: BigInt(row.global_position!) } },
+      ]),
+    );
+    return { results: appends.map((append) => byStream.get(append.stream_id)!), replayed: null };
   }
 
   /**
@@ -264,16 +264,18 @@ export class PostgresEventStore implements EventStore {
   async readStreams(requests: readonly Readonly<{ stream_id: string; from_revision: bigint }>[]): Promise<ReadonlyMap<string, readonly RecordedEvent[]>> {
     const result = new Map<string, RecordedEvent[]>(requests.map((request) => [request.stream_id, []]));
     if (requests.length === 0) return result;
+    if (result.size !== requests.length) throw new InvalidAppend('readStreams: a stream is asked for twice');
     const rows = (
       await this.#pool.query<EventRow>({
         name: 'ispbills-read-streams',
         // LATERAL keeps it one index range scan per stream, whatever the planner guesses about the arrays.
-        text: `SELECT e.* FROM unnest($1::text[], $2::bigint[]) AS wanted(stream_id, from_revision)
+        text: `SELECT e.* FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS wanted(stream_id, from_revision, ordinal)
           CROSS JOIN LATERAL (
             SELECT ${EVENT_COLUMNS} FROM events
             WHERE events.stream_id = wanted.stream_id AND events.stream_revision >= wanted.from_revision
             ORDER BY events.stream_revision
-          ) e`,
+          ) e
+          ORDER BY wanted.ordinal, e.stream_revision`,
         values: [requests.map((request) => request.stream_id), requests.map((request) => request.from_revision.toString())],
       })
     ).rows;
