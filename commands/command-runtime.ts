@@ -96,18 +96,19 @@ export class CommandRuntime {
   async loadMany(all: readonly Readonly<{ type: AggregateType<any, any>; stream_id: string }>[]): Promise<Loaded<unknown>[]> {
     // A stream asked for twice is read and folded once; its result fills both places.
     const requests = [...new Map(all.map((request) => [request.stream_id, request])).values()];
-    const starts = await Promise.all(
-      requests.map(async ({ type, stream_id }) => {
-        // The newest state this process has folded is as good as a snapshot and costs no query.
-        const cached = this.#states.get(stream_id);
-        if (cached !== undefined && cached.type === type) return { state: cached.state, revision: cached.revision as bigint | null };
-        if (type.snapshot_schema !== null) {
-          const snapshot = await this.#snapshots.load<unknown>(stream_id, type.snapshot_schema);
-          if (snapshot !== null) return { state: snapshot.state, revision: snapshot.revision as bigint | null };
-        }
-        return { state: type.initial() as unknown, revision: null as bigint | null };
-      }),
-    );
+    // Start from the newest state this process folded (free), else a snapshot (one query for all), else nothing.
+    const cachedStarts = requests.map(({ type, stream_id }) => {
+      const cached = this.#states.get(stream_id);
+      return cached !== undefined && cached.type === type ? { state: cached.state, revision: cached.revision as bigint | null } : null;
+    });
+    const snapshotRequests = requests.filter((request, index) => cachedStarts[index] === null && request.type.snapshot_schema !== null);
+    const snapshots = await this.#snapshots.loadMany(snapshotRequests.map((request) => ({ stream_id: request.stream_id, schema: request.type.snapshot_schema! })));
+    const starts = requests.map(({ type, stream_id }, index) => {
+      const cached = cachedStarts[index];
+      if (cached !== null && cached !== undefined) return cached;
+      const snapshot = type.snapshot_schema === null ? undefined : snapshots.get(stream_id);
+      return snapshot === undefined ? { state: type.initial() as unknown, revision: null as bigint | null } : { state: snapshot.state, revision: snapshot.revision as bigint | null };
+    });
     const read = await this.store.readStreams(
       requests.map((request, index) => ({ stream_id: request.stream_id, from_revision: starts[index]!.revision === null ? 0n : starts[index]!.revision! + 1n })),
     );

@@ -195,8 +195,11 @@ function issueBillBatch(runtime: CommandRuntime, envelope: CommandEnvelope, peri
   return runtime.execute<BatchOutcome>(envelope, 'issue-monthly-bills', { period, customer_ids: [...customer_ids] }, async (context) => {
     const outcome: BatchOutcome = { issued: 0, unchanged: 0, refused: [] };
     const writes: { stream_id: string; expected: import('../eventstore/event-store.js').StreamState; events: readonly import('../domain/shared/decider.js').DomainEvent[] }[] = [];
-    for (const customer_id of customer_ids) {
-      const customer = await loadCustomer(runtime, context.tenant, customer_id);
+    // The whole batch is read in one round trip.
+    const loaded = (await runtime.loadMany(customer_ids.map((customer_id) => ({ type: CustomerAggregate, stream_id: customerStream(customer_id) })))) as Loaded<CustomerState>[];
+    for (const [index, customer_id] of customer_ids.entries()) {
+      const found = loaded[index]!;
+      const customer = found.state.exists && found.state.tenant === context.tenant ? found : null;
       if (customer === null) {
         outcome.refused.push({ customer_id, code: 'CUSTOMER_NOT_FOUND', message: 'no such customer in this ISP' });
         continue;

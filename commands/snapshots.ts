@@ -3,7 +3,8 @@ import type pg from 'pg';
 export type Snapshot<State> = Readonly<{ revision: bigint; state: State }>;
 
 export interface SnapshotStore {
-  load<State>(stream_id: string, schema: string): Promise<Snapshot<State> | null>;
+  /** Several at once, one query: the snapshots found, by stream id. */
+  loadMany(requests: readonly Readonly<{ stream_id: string; schema: string }>[]): Promise<ReadonlyMap<string, Snapshot<unknown>>>;
   save<State>(stream_id: string, schema: string, snapshot: Snapshot<State>): Promise<void>;
 }
 
@@ -11,15 +12,17 @@ export interface SnapshotStore {
 export class PostgresSnapshotStore implements SnapshotStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async load<State>(stream_id: string, schema: string): Promise<Snapshot<State> | null> {
-    const row = (
-      await this.pool.query<{ revision: string; state: State }>({
-        name: 'ispbills-load-snapshot',
-        text: 'SELECT revision, state FROM stream_snapshots WHERE stream_id = $1 AND schema = $2',
-        values: [stream_id, schema],
+  async loadMany(requests: readonly Readonly<{ stream_id: string; schema: string }>[]): Promise<ReadonlyMap<string, Snapshot<unknown>>> {
+    if (requests.length === 0) return new Map();
+    const rows = (
+      await this.pool.query<{ stream_id: string; revision: string; state: unknown }>({
+        name: 'ispbills-load-snapshots',
+        text: `SELECT s.stream_id, s.revision, s.state FROM unnest($1::text[], $2::text[]) AS wanted(stream_id, schema)
+               JOIN stream_snapshots s ON s.stream_id = wanted.stream_id AND s.schema = wanted.schema`,
+        values: [requests.map((r) => r.stream_id), requests.map((r) => r.schema)],
       })
-    ).rows[0];
-    return row === undefined ? null : { revision: BigInt(row.revision), state: row.state };
+    ).rows;
+    return new Map(rows.map((row) => [row.stream_id, { revision: BigInt(row.revision), state: row.state }]));
   }
 
   async save<State>(stream_id: string, schema: string, snapshot: Snapshot<State>): Promise<void> {
@@ -34,6 +37,6 @@ export class PostgresSnapshotStore implements SnapshotStore {
 
 /** No snapshots: every load folds the whole stream (KurrentDB deployments, and tests that want that). */
 export const noSnapshots: SnapshotStore = {
-  load: async () => null,
+  loadMany: async () => new Map(),
   save: async () => undefined,
 };
