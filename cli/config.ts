@@ -24,6 +24,11 @@ export const configSchema = z.object({
     .regex(/^(kurrentdb|esdb|kdb)(\+discover)?:\/\//, 'must be a kurrentdb:// connection string')
     .optional(),
   SUBSCRIPTION_POLL_INTERVAL_MS: z.coerce.number().int().min(5).max(10_000).default(50),
+  /** `start` loads the demo ISP on first run unless this is false. */
+  SEED_DEMO_ISP: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes'),
 });
 
 export type Config = z.infer<typeof configSchema>;

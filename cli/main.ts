@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { verifyChain } from '../eventstore/postgres/hash-chain.js';
 import { ConfigError, loadConfig } from './config.js';
-import { connect, startSystem } from './system.js';
+import { DEMO_ISP, seedDemoIsp } from './demo-seed.js';
+import { commandRuntime, connect, startSystem } from './system.js';
 
 /**
  * The `ispbills` command. Each subcommand is a role a deployment can run on its own; `start` runs them all
@@ -16,8 +17,13 @@ program
   .command('start')
   .description('start everything in one process (embedded PostgreSQL unless DATABASE_URL is set)')
   .action(async () => {
-    const system = await startSystem(loadConfig());
-    process.stdout.write(`\nIspBills is running at ${system.url}  (health: ${system.url}/health)\nPress Ctrl-C to stop.\n\n`);
+    const config = loadConfig();
+    const system = await startSystem(config, { seed_demo: config.SEED_DEMO_ISP });
+    process.stdout.write(
+      `\nIspBills is running at ${system.url}  (health: ${system.url}/health)\n` +
+        (config.SEED_DEMO_ISP ? `Demo ISP "${DEMO_ISP}" is loaded (set SEED_DEMO_ISP=false to start empty).\n` : '') +
+        'Press Ctrl-C to stop.\n\n',
+    );
     onShutdownSignal(system.stop);
   });
 
@@ -37,6 +43,18 @@ program
     const connected = await connect(loadConfig());
     await connected.close();
     process.stdout.write('database is migrated to the latest version\n');
+  });
+
+program
+  .command('seed')
+  .description('load the demo ISP (once; does nothing when it exists) and exit')
+  .action(async () => {
+    const connected = await connect(loadConfig());
+    try {
+      process.stdout.write(`demo ISP ${DEMO_ISP}: ${await seedDemoIsp(commandRuntime(connected))}\n`);
+    } finally {
+      await connected.close();
+    }
   });
 
 program

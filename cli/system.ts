@@ -6,6 +6,9 @@ import type { EventStore } from '../eventstore/event-store.js';
 import { startChainKeeper, type ChainKeeper } from '../eventstore/postgres/chain-keeper.js';
 import { PostgresEventStore } from '../eventstore/postgres/postgres-event-store.js';
 import { migrateToLatest } from '../migrations/index.js';
+import { CommandRuntime } from '../commands/command-runtime.js';
+import { PostgresSnapshotStore } from '../commands/snapshots.js';
+import { DEMO_ISP, seedDemoIsp } from './demo-seed.js';
 import type { Config } from './config.js';
 import { ensureDatabaseExists, openDatabase, type Database } from './database.js';
 import { databaseUrl, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
@@ -70,10 +73,18 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
 
 export type RunningSystem = Readonly<{ url: string; app: FastifyInstance; stop: () => Promise<void> }>;
 
+export function commandRuntime(connected: Connected): CommandRuntime {
+  return new CommandRuntime({ store: connected.store, snapshots: new PostgresSnapshotStore(connected.database.pool) });
+}
+
 /** Everything in one process: HTTP API and panels, and the background workers that exist so far. */
-export async function startSystem(config: Config): Promise<RunningSystem> {
+export async function startSystem(config: Config, options: Readonly<{ seed_demo: boolean }> = { seed_demo: false }): Promise<RunningSystem> {
   const connected = await connect(config);
   const { logger } = connected;
+  if (options.seed_demo) {
+    const outcome = await seedDemoIsp(commandRuntime(connected));
+    logger.info({ isp: DEMO_ISP, outcome }, outcome === 'seeded' ? 'demo ISP seeded' : 'demo ISP present');
+  }
   let chainKeeper: ChainKeeper | null = null;
   let app: FastifyInstance | null = null;
   const stop = async (): Promise<void> => {
