@@ -10,6 +10,8 @@ export type EmbeddedPostgresOptions = Readonly<{
   port: number;
   /** For throwaway test clusters only: durability off makes the suite several times faster. */
   durable?: boolean;
+  /** More `-c name=value` settings, e.g. for profiling (`shared_preload_libraries=pg_stat_statements`). */
+  settings?: readonly string[];
   on_log?: (line: string) => void;
 }>;
 
@@ -30,6 +32,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-c', 'idle_in_transaction_session_timeout=60s',
     '-c', 'listen_addresses=127.0.0.1',
   ];
+  for (const setting of options.settings ?? []) flags.push('-c', setting);
   if (options.durable === false) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const server = new EmbeddedPostgres({
     databaseDir,
