@@ -8,7 +8,7 @@ import {
   clawbackSplit,
   splitCommission,
 } from './commission-split.js';
-import type { ChainLevel, CommissionSplit, CommissionSplitInput, CommissionSplitResult } from './commission-split.js';
+import type { ChainLevel, CommissionSplit, CommissionSplitInput } from './commission-split.js';
 import { InvalidCommissionTermsError } from './commission-errors.js';
 
 const bdt = (text: string): Money => Money.parse(text, 'BDT');
@@ -31,7 +31,6 @@ const kept = (split: CommissionSplit): Record<string, string> =>
   Object.fromEntries(split.kept.map(({ operator_id, amount }) => [operator_id, amount.toString()]));
 const passed = (split: CommissionSplit): string[] =>
   split.passed_down.map((link) => `${link.from_operator_id}→${link.to_operator_id} ${link.amount.toString()}`);
-const reasonOf = (result: CommissionSplitResult): string | null => (result.ok ? null : result.rejection.reason);
 
 describe('splitCommission with shares', () => {
   it('splits 100.00 paid to a sub-reseller with a 60% reseller and a 50% sub-reseller as 40/30/30', () => {
