@@ -8,6 +8,7 @@ import {
   decideSetCommissionTerms,
   decideSuspendOperator,
   decideTopUpWallet,
+  evolveOperator,
   type BillingMode,
   type CreateOperator,
   type OperatorEvent,
@@ -121,8 +122,8 @@ export function topUpWallet(
     const loaded = await loadOperator(runtime, context.tenant, command.operator_id);
     if (loaded === null) return notFound();
     const decision = decideTopUpWallet(loaded.state, command.amount, command.method, command.reference);
-    const last = decision.ok ? decision.events[decision.events.length - 1] : undefined;
-    return planFrom(loaded, decision, { balance: last?.type === 'wallet-topped-up' ? last.data.balance_after : loaded.state.wallet_balance });
+    const after = decision.ok ? decision.events.reduce(evolveOperator, loaded.state) : loaded.state;
+    return planFrom(loaded, decision, { balance: after.wallet_balance });
   });
 }
 

@@ -43,14 +43,14 @@ export type OperatorEvent =
   | DomainEvent<'commission-terms-set', { operator_id: string; effective_from: LocalDate; terms: StoredTerms }>
   | DomainEvent<'package-assigned', { operator_id: string; package_id: string; wholesale_price: string; effective_from: LocalDate }>
   | DomainEvent<'package-unassigned', { operator_id: string; package_id: string }>
-  | DomainEvent<'wallet-topped-up', { operator_id: string; amount: string; method: string; reference: string; balance_after: string }>
+  | DomainEvent<'wallet-topped-up', { operator_id: string; amount: string; method: string; reference: string }>
   | DomainEvent<
       'wallet-debited',
-      { operator_id: string; amount: string; reason: 'recharge' | 'payment' | 'adjustment'; customer_id: string | null; payment_id: string | null; balance_after: string }
+      { operator_id: string; amount: string; reason: 'recharge' | 'payment' | 'adjustment'; customer_id: string | null; payment_id: string | null }
     >
   | DomainEvent<
       'wallet-credited',
-      { operator_id: string; amount: string; reason: 'commission' | 'refund' | 'adjustment'; customer_id: string | null; payment_id: string | null; balance_after: string }
+      { operator_id: string; amount: string; reason: 'commission' | 'refund' | 'adjustment'; customer_id: string | null; payment_id: string | null }
     >;
 
 export type OperatorState = Readonly<{
@@ -146,10 +146,13 @@ export function evolveOperator(state: OperatorState, event: OperatorEvent): Oper
     }
     case 'package-unassigned':
       return { ...state, assigned_packages: state.assigned_packages.filter((id) => id !== event.data.package_id) };
+    // Wallet events carry amounts, not balances: a credit is appended without waiting for other writers of the
+    // wallet (it cannot break a limit), so only the fold knows the balance.
     case 'wallet-topped-up':
-    case 'wallet-debited':
     case 'wallet-credited':
-      return { ...state, wallet_balance: event.data.balance_after };
+      return { ...state, wallet_balance: Money.parse(state.wallet_balance, state.currency).plus(Money.parse(event.data.amount, state.currency)).toString() };
+    case 'wallet-debited':
+      return { ...state, wallet_balance: Money.parse(state.wallet_balance, state.currency).minus(Money.parse(event.data.amount, state.currency)).toString() };
   }
 }
 
@@ -321,8 +324,7 @@ export function decideTopUpWallet(child: OperatorState, amount: string, method: 
   if (child.role === 'admin') return refuse(rejection('NOT_PERMITTED', 'the ISP has no wallet with a parent'));
   const value = parseAmount(amount, child.currency);
   if (value === null || !value.isPositive()) return refuse(rejection('INVALID_AMOUNT', `top-up ${amount} must be an amount > 0 in ${child.currency}`));
-  const balance = Money.parse(child.wallet_balance, child.currency).plus(value);
-  return accept({ type: 'wallet-topped-up', data: { operator_id: child.operator_id, amount: value.toString(), method, reference, balance_after: balance.toString() } });
+  return accept({ type: 'wallet-topped-up', data: { operator_id: child.operator_id, amount: value.toString(), method, reference } });
 }
 
 export function parseAmount(text: string, currency: string): Money | null {

@@ -49,8 +49,8 @@ function chainOf(s: Scenario): OperatorState[] {
     if (!opening.isZero()) {
       events.push(
         opening.isPositive()
-          ? walletToppedUp(id, opening.toString(), opening.toString())
-          : { type: 'wallet-debited', data: { operator_id: id, amount: opening.negated().toString(), reason: 'adjustment', customer_id: null, payment_id: null, balance_after: opening.toString() } },
+          ? walletToppedUp(id, opening.toString())
+          : { type: 'wallet-debited', data: { operator_id: id, amount: opening.negated().toString(), reason: 'adjustment', customer_id: null, payment_id: null } },
       );
     }
     chain.push(operatorState(...events));

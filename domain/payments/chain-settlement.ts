@@ -97,17 +97,15 @@ export function settleAlongChain(
         return rejection(check, `${child.name}'s wallet cannot pay ${amount} ${child.currency} (balance ${child.wallet_balance}${child.billing_mode === 'postpaid' ? `, credit limit ${child.credit_limit}` : ''}); top it up first`);
       }
     }
-    const balance = Money.parse(child.wallet_balance, child.currency);
-    const after = debit ? balance.minus(amount) : balance.plus(amount);
     movements.push({ operator_id: child.operator_id, amount: amount.toString(), direction: debit ? 'debit' : 'credit' });
     const event: OperatorEvent = debit
       ? {
           type: 'wallet-debited',
-          data: { operator_id: child.operator_id, amount: amount.toString(), reason: direction === 1 ? reference.purpose : 'adjustment', customer_id: reference.customer_id, payment_id: reference.payment_id, balance_after: after.toString() },
+          data: { operator_id: child.operator_id, amount: amount.toString(), reason: direction === 1 ? reference.purpose : 'adjustment', customer_id: reference.customer_id, payment_id: reference.payment_id },
         }
       : {
           type: 'wallet-credited',
-          data: { operator_id: child.operator_id, amount: amount.toString(), reason: direction === 1 ? 'commission' : 'refund', customer_id: reference.customer_id, payment_id: reference.payment_id, balance_after: after.toString() },
+          data: { operator_id: child.operator_id, amount: amount.toString(), reason: direction === 1 ? 'commission' : 'refund', customer_id: reference.customer_id, payment_id: reference.payment_id },
         };
     operator_events.push({ operator_id: child.operator_id, events: [event] });
   }

@@ -76,14 +76,14 @@ const recharged = (expires_at_before: string | null, expires_at_after: string, p
 });
 const reactivated = (reason: 'recharged' | 'bills-paid'): CustomerEvent => ({ type: 'customer-reactivated', data: { customer_id: 'cus-1', reason } });
 const creditGranted = (amount: string): CustomerEvent => ({ type: 'credit-granted', data: { customer_id: 'cus-1', amount, reason: 'adjustment' } });
-const credited = (operator_id: string, amount: string, balance_after: string): OperatorEvent => ({
+const credited = (operator_id: string, amount: string): OperatorEvent => ({
   type: 'wallet-credited',
-  data: { operator_id, amount, reason: 'commission', customer_id: 'cus-1', payment_id: 'pay-1', balance_after },
+  data: { operator_id, amount, reason: 'commission', customer_id: 'cus-1', payment_id: 'pay-1' },
 });
 /** A debit says what the money bought: a recharge, or a payment towards bills and credit. */
-const debited = (operator_id: string, amount: string, balance_after: string, reason: 'recharge' | 'payment' = 'payment'): OperatorEvent => ({
+const debited = (operator_id: string, amount: string, reason: 'recharge' | 'payment' = 'payment'): OperatorEvent => ({
   type: 'wallet-debited',
-  data: { operator_id, amount, reason, customer_id: 'cus-1', payment_id: 'pay-1', balance_after },
+  data: { operator_id, amount, reason, customer_id: 'cus-1', payment_id: 'pay-1' },
 });
 
 const daily = [customerRegistered()];
@@ -325,14 +325,14 @@ describe('the commission chain: ISP → reseller (60 %) → sub-reseller (50 %)'
           }),
         ],
         operators: [
-          { operator_id: 'res-1', events: [credited('res-1', '60.00', '60.00')] },
-          { operator_id: 'sub-1', events: [credited('sub-1', '30.00', '30.00')] },
+          { operator_id: 'res-1', events: [credited('res-1', '60.00')] },
+          { operator_id: 'sub-1', events: [credited('sub-1', '30.00')] },
         ],
       });
   });
 
   it('debits the reseller 40.00 and the sub-reseller 70.00 when the sub-reseller collects 100.00 in cash', () => {
-    const funded = [isp(), reseller(walletToppedUp('res-1', '40.00', '40.00')), subReseller(walletToppedUp('sub-1', '70.00', '70.00'))];
+    const funded = [isp(), reseller(walletToppedUp('res-1', '40.00')), subReseller(walletToppedUp('sub-1', '70.00'))];
     given(evolveCustomer, initialCustomerState, subCustomer)
       .when((customer) => decideReceivePayment(customer, funded, tenMegabit(), pay({ amount: '100', collected_by: 'sub-1', collector_operator_id: 'sub-1' }), NOON_16_NOV))
       .then({
@@ -351,28 +351,28 @@ describe('the commission chain: ISP → reseller (60 %) → sub-reseller (50 %)'
           }),
         ],
         operators: [
-          { operator_id: 'res-1', events: [debited('res-1', '40.00', '0.00')] },
-          { operator_id: 'sub-1', events: [debited('sub-1', '70.00', '0.00')] },
+          { operator_id: 'res-1', events: [debited('res-1', '40.00')] },
+          { operator_id: 'sub-1', events: [debited('sub-1', '70.00')] },
         ],
       });
   });
 
   it('debits the reseller 40.00 and credits the sub-reseller 30.00 when the reseller collects the cash', () => {
-    const funded = [isp(), reseller(walletToppedUp('res-1', '100.00', '100.00')), subReseller()];
+    const funded = [isp(), reseller(walletToppedUp('res-1', '100.00')), subReseller()];
     const outcome = given(evolveCustomer, initialCustomerState, subCustomer)
       .when((customer) => decideReceivePayment(customer, funded, tenMegabit(), pay({ amount: '100', collected_by: 'res-1', collector_operator_id: 'res-1' }), NOON_16_NOV))
       .then({
         customer: [expect.objectContaining({ type: 'payment-received' }) as CustomerEvent],
         operators: [
-          { operator_id: 'res-1', events: [debited('res-1', '40.00', '60.00')] },
-          { operator_id: 'sub-1', events: [credited('sub-1', '30.00', '30.00')] },
+          { operator_id: 'res-1', events: [debited('res-1', '40.00')] },
+          { operator_id: 'sub-1', events: [credited('sub-1', '30.00')] },
         ],
       });
     expect(outcome.customer[0]!.data).toMatchObject({ commission: split });
   });
 
   it('refuses the cash when the sub-reseller’s prepaid wallet holds less than the 70.00 it owes', () => {
-    const short = [isp(), reseller(walletToppedUp('res-1', '40.00', '40.00')), subReseller(walletToppedUp('sub-1', '69.99', '69.99'))];
+    const short = [isp(), reseller(walletToppedUp('res-1', '40.00')), subReseller(walletToppedUp('sub-1', '69.99'))];
     const rejection = given(evolveCustomer, initialCustomerState, subCustomer)
       .when((customer) => decideReceivePayment(customer, short, tenMegabit(), pay({ amount: '100', collected_by: 'sub-1', collector_operator_id: 'sub-1' }), NOON_16_NOV))
       .thenRejects('INSUFFICIENT_RESELLER_BALANCE');
@@ -389,7 +389,7 @@ describe('the commission chain: ISP → reseller (60 %) → sub-reseller (50 %)'
   it('lets a postpaid sub-reseller owe up to its credit limit and no more', () => {
     const postpaidSub = (limit: string) =>
       operatorState(operatorCreated('sub-1', [TENANT, 'res-1'], { billing_mode: 'postpaid', credit_limit: limit }), shareSet('sub-1', '50'), packageAssigned('sub-1', PACKAGE_ID, '400.00'));
-    const funded = reseller(walletToppedUp('res-1', '40.00', '40.00'));
+    const funded = reseller(walletToppedUp('res-1', '40.00'));
     given(evolveCustomer, initialCustomerState, subCustomer)
       .when((customer) => decideReceivePayment(customer, [isp(), funded, postpaidSub('69.99')], tenMegabit(), pay({ amount: '100', collected_by: 'sub-1', collector_operator_id: 'sub-1' }), NOON_16_NOV))
       .thenRejects('CREDIT_LIMIT_EXCEEDED');
@@ -398,8 +398,8 @@ describe('the commission chain: ISP → reseller (60 %) → sub-reseller (50 %)'
       .then({
         customer: [expect.objectContaining({ type: 'payment-received' }) as CustomerEvent],
         operators: [
-          { operator_id: 'res-1', events: [debited('res-1', '40.00', '0.00')] },
-          { operator_id: 'sub-1', events: [debited('sub-1', '70.00', '-70.00')] },
+          { operator_id: 'res-1', events: [debited('res-1', '40.00')] },
+          { operator_id: 'sub-1', events: [debited('sub-1', '70.00')] },
         ],
       });
     expect(outcome.operators).toHaveLength(2);
@@ -412,7 +412,7 @@ describe('the commission chain: ISP → reseller (60 %) → sub-reseller (50 %)'
       .when((customer) => decideReceivePayment(customer, [isp(), wholesaleReseller], tenMegabit(), pay({ method: 'online', amount: '500', collected_by: 'cus-1', gateway: 'nagad', gateway_reference: 'NG-1', recharge_package_id: PACKAGE_ID }), NOON_16_NOV))
       .then({
         customer: [expect.objectContaining({ type: 'payment-received' }) as CustomerEvent, recharged(null, midnight('2026-12-17')), reactivated('recharged')],
-        operators: [{ operator_id: 'res-1', events: [credited('res-1', '150.00', '150.00')] }],
+        operators: [{ operator_id: 'res-1', events: [credited('res-1', '150.00')] }],
       });
     expect(outcome.customer[0]!.data).toMatchObject({ commission: [{ operator_id: TENANT, amount: '350.00' }, { operator_id: 'res-1', amount: '150.00' }] });
   });

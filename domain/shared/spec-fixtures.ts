@@ -66,9 +66,9 @@ export const packageAssigned = (operator_id: string, package_id: string, wholesa
   data: { operator_id, package_id, wholesale_price, effective_from },
 });
 
-export const walletToppedUp = (operator_id: string, amount: string, balance_after: string): OperatorEvent => ({
+export const walletToppedUp = (operator_id: string, amount: string): OperatorEvent => ({
   type: 'wallet-topped-up',
-  data: { operator_id, amount, method: 'cash', reference: `top-up-${balance_after}`, balance_after },
+  data: { operator_id, amount, method: 'cash', reference: `top-up-${amount}` },
 });
 
 export function operatorState(...events: readonly OperatorEvent[]): OperatorState {
