@@ -43,6 +43,21 @@ describe('the monthly bill run', () => {
       .then([bill({ period: '2026-11', covers_from: '2026-10-01', covers_until: '2026-11-01', amount: '500.00', issued_on: '2026-11-10', due_on: '2026-11-15' })]);
   });
 
+  it('after the due day moves from the 1st to the 15th, bills exactly the days not billed yet', () => {
+    // Prepaid, November billed to 1 December; on 10 November the due day becomes the 15th.
+    const moved: CustomerEvent = {
+      type: 'billing-profile-changed',
+      data: { customer_id: 'cus-1', from: monthly(1, 'prepaid'), to: monthly(15, 'prepaid'), billing_starts_on: '2026-10-01', expires_at: null },
+    };
+    const history = [...prepaidSince1Oct, billIssued('2026-11', '500.00'), moved];
+    // The period starting 15 November was half paid already: 1–15 December (14 of 30 days) is what is left.
+    given(evolveCustomer, initialCustomerState, history)
+      .when((state) => decideIssueMonthlyBill(state, tenMegabit(), '2026-11', noonOn('2026-11-15')))
+      .then([
+        bill({ bill_id: 'cus-1:2026-11:2', kind: 'first-period', period: '2026-11', covers_from: '2026-12-01', covers_until: '2026-12-15', amount: '233.33', issued_on: '2026-11-15', due_on: '2026-11-20' }),
+      ]);
+  });
+
   it('bills nothing for a period that ends before billing starts', () => {
     given(evolveCustomer, initialCustomerState, [customerRegistered({ profile: monthly(1, 'postpaid'), registered_on: '2026-10-16' })])
       .when((state) => decideIssueMonthlyBill(state, tenMegabit(), '2026-10', noonOn('2026-10-20')))

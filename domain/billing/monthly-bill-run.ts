@@ -32,16 +32,18 @@ export function decideIssueMonthlyBill(state: CustomerState, pkg: PackageState, 
   const current = billingPeriodOf(period, profile.due_day);
   const today = localDateOf(context.now, state.time_zone);
   if (current.starts_on > today) return refuse(rejection('BILL_NOT_DUE_YET', `period ${period} starts on ${current.starts_on}, after today ${today}`));
-  if (state.disabled || state.billed_periods.includes(period)) return accept();
+  if (state.disabled) return accept();
 
+  // Billing covers time, not period keys: a bill starts where earlier bills stopped, so running a period again
+  // issues nothing and a changed due day or mode bills exactly the days not yet billed.
   const covered = profile.mode === 'prepaid' ? current : previousPeriod(period, profile.due_day);
-  const starts: LocalDate = state.billing_starts_on !== null && state.billing_starts_on > covered.starts_on ? state.billing_starts_on : covered.starts_on;
+  const starts = latest(covered.starts_on, state.billing_starts_on, state.billed_until);
   if (starts >= covered.ends_before) return accept();
   const price = customerPrice(state, pkg);
   const amount = prorateByDays({ amount: price, days: daysBetween(starts, covered.ends_before), period_days: daysBetween(covered.starts_on, covered.ends_before) });
   if (amount.isZero()) return accept();
 
-  const bill_id = `${state.customer_id}:${period}`;
+  const bill_id = uniqueBillId(state, `${state.customer_id}:${period}`);
   const issued: CustomerEvent = {
     type: 'bill-issued',
     data: {
@@ -64,4 +66,18 @@ export function decideIssueMonthlyBill(state: CustomerState, pkg: PackageState, 
   if (!credit.isPositive()) return accept(issued);
   const applied = Money.min(credit, amount);
   return accept<CustomerEvent>(issued, { type: 'credit-applied', data: { customer_id: state.customer_id, bill_id, amount: applied.toString() } });
+}
+
+function latest(first: LocalDate, ...others: readonly (LocalDate | null)[]): LocalDate {
+  let result = first;
+  for (const other of others) if (other !== null && other > result) result = other;
+  return result;
+}
+
+/** After a change of due day a period key can come round again; its second bill gets a numbered id. */
+function uniqueBillId(state: CustomerState, base: string): string {
+  const taken = new Set(state.bills.map((bill) => bill.bill_id));
+  let id = base;
+  for (let n = 2; taken.has(id); n += 1) id = `${base}:${n}`;
+  return id;
 }

@@ -26,6 +26,7 @@ export const initialCustomerState = (): CustomerState => ({
   credit: '0',
   bills: [],
   billed_periods: [],
+  billed_until: null,
   billing_starts_on: null,
   payments: {},
   recharges: {},
@@ -146,6 +147,7 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
         ...state,
         bills: [...state.bills, bill],
         billed_periods: d.kind === 'proration' ? state.billed_periods : [...state.billed_periods, d.period],
+        billed_until: d.kind === 'proration' || (state.billed_until !== null && state.billed_until >= d.covers_until) ? state.billed_until : d.covers_until,
       };
     }
     case 'credit-applied':

@@ -192,6 +192,11 @@ export type CustomerState = Readonly<{
   credit: string;
   bills: readonly Bill[];
   billed_periods: readonly string[];
+  /**
+   * The end (exclusive) of the service time monthly bills have covered so far. A bill run bills from here, so a
+   * change of due day or mode never leaves days unbilled nor bills a day twice.
+   */
+  billed_until: LocalDate | null;
   /** Monthly billing starts with the period that begins on or after this date (after a switch from daily). */
   billing_starts_on: LocalDate | null;
   payments: Readonly<Record<string, PaymentRecord>>;

@@ -248,7 +248,9 @@ export function decideSwitchProfile(state: CustomerState, to: BillingProfile, co
   const today = localDateOf(context.now, state.time_zone);
   if (to.kind === 'monthly') {
     const validUntil = state.expires_at === null ? today : localDateOf(new Date(state.expires_at), state.time_zone);
-    const starts = state.profile.kind === 'daily' && validUntil > today ? validUntil : today;
+    // From daily, billing starts when the paid validity ends; between monthly profiles it goes on from where
+    // it was, and the bill run continues from the last day billed.
+    const starts = state.profile.kind === 'monthly' ? (state.billing_starts_on ?? today) : validUntil > today ? validUntil : today;
     const events: CustomerEvent[] = [
       { type: 'billing-profile-changed', data: { customer_id: state.customer_id, from: state.profile, to, billing_starts_on: starts, expires_at: null } },
     ];
