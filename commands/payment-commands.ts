@@ -66,14 +66,10 @@ async function loadPaymentContext(runtime: CommandRuntime, tenant: string, custo
   return { customer, chain, pkg: pkg.tenant === tenant ? pkg : PackageAggregate.initial() };
 }
 
+/** The operators of a chain in one read; null when one is gone or belongs to another ISP. */
 async function loadChain(runtime: CommandRuntime, tenant: string, chain: readonly string[]): Promise<Loaded<OperatorState>[] | null> {
-  const loaded: Loaded<OperatorState>[] = [];
-  for (const operator_id of chain) {
-    const operator = await loadOperator(runtime, tenant, operator_id);
-    if (operator === null) return null;
-    loaded.push(operator);
-  }
-  return loaded;
+  const loaded = (await runtime.loadMany(chain.map((operator_id) => ({ type: OperatorAggregate, stream_id: operatorStream(operator_id) })))) as Loaded<OperatorState>[];
+  return loaded.every((operator) => tenantOf(operator.state) === tenant) ? loaded : null;
 }
 
 /** Turns a payment decision into one atomic append: the customer stream plus every wallet it moves. */
@@ -99,9 +95,8 @@ function paymentPlan<Value>(
 function receiptAfter(customer: CustomerState, payment_id: string, outcome: Extract<PaymentDecision, { ok: true }>['outcome']): PaymentReceipt {
   let state = customer;
   for (const event of outcome.customer) state = evolveCustomer(state, event);
-  const existing = Object.values(customer.payments).find((p) => p.payment_id === payment_id);
   return {
-    payment_id: outcome.customer.length === 0 ? (existing?.payment_id ?? payment_id) : payment_id,
+    payment_id,
     duplicate: outcome.customer.length === 0,
     expires_at: state.expires_at,
     credit: state.credit,

@@ -8,6 +8,7 @@ import { accept, refuse, type Decision } from '../shared/decider.js';
 import { rejection } from '../shared/rejection.js';
 import type { CustomerEvent, CustomerState } from '../customers/customer.js';
 import { customerPrice } from '../customers/registration.js';
+import { uniqueBillId } from '../customers/customer-evolve.js';
 
 /** The previous period of a due day's calendar: the one that ends where `period` starts. */
 function previousPeriod(period: YearMonth, due_day: number) {
@@ -74,10 +75,3 @@ function latest(first: LocalDate, ...others: readonly (LocalDate | null)[]): Loc
   return result;
 }
 
-/** After a change of due day a period key can come round again; its second bill gets a numbered id. */
-function uniqueBillId(state: CustomerState, base: string): string {
-  const taken = new Set(state.bills.map((bill) => bill.bill_id));
-  let id = base;
-  for (let n = 2; taken.has(id); n += 1) id = `${base}:${n}`;
-  return id;
-}

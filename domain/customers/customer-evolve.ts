@@ -25,7 +25,6 @@ export const initialCustomerState = (): CustomerState => ({
   locked_for_unpaid: false,
   credit: '0',
   bills: [],
-  billed_periods: [],
   billed_until: null,
   billing_starts_on: null,
   payments: {},
@@ -146,7 +145,6 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
       return {
         ...state,
         bills: [...state.bills, bill],
-        billed_periods: d.kind === 'proration' ? state.billed_periods : [...state.billed_periods, d.period],
         billed_until: d.kind === 'proration' || (state.billed_until !== null && state.billed_until >= d.covers_until) ? state.billed_until : d.covers_until,
       };
     }
@@ -197,4 +195,15 @@ export function balanceDue(state: CustomerState): Money {
     openBills(state).map((bill) => Money.parse(bill.open, state.currency)),
     state.currency,
   );
+}
+
+/**
+ * A bill id unique within the customer: the natural id when free, else with a numbered suffix (a package
+ * changed twice in a day, a period key that comes round again after the due day moved).
+ */
+export function uniqueBillId(state: CustomerState, base: string): string {
+  const taken = new Set(state.bills.map((bill) => bill.bill_id));
+  let id = base;
+  for (let n = 2; taken.has(id); n += 1) id = `${base}:${n}`;
+  return id;
 }

@@ -191,7 +191,6 @@ export type CustomerState = Readonly<{
   locked_for_unpaid: boolean;
   credit: string;
   bills: readonly Bill[];
-  billed_periods: readonly string[];
   /**
    * The end (exclusive) of the service time monthly bills have covered so far. A bill run bills from here, so a
    * change of due day or mode never leaves days unbilled nor bills a day twice.

@@ -8,7 +8,7 @@ import type { CommandContext } from '../shared/command-context.js';
 import { accept, refuse, type Decision } from '../shared/decider.js';
 import { rejection, type Rejection } from '../shared/rejection.js';
 import type { BillingProfile, CustomerEvent, CustomerState } from './customer.js';
-import { openBills } from './customer-evolve.js';
+import { openBills, uniqueBillId } from './customer-evolve.js';
 import { normaliseMac } from './identifiers.js';
 import { checkProfile, customerPrice } from './registration.js';
 
@@ -144,7 +144,7 @@ export function decideChangePackage(
   if (state.profile.kind === 'monthly') {
     const period = billingPeriodFor(today, state.profile.due_day);
     const period_days = daysBetween(period.starts_on, period.ends_before);
-    if (state.profile.mode === 'prepaid' && state.billed_periods.includes(period.period)) {
+    if (state.profile.mode === 'prepaid' && state.billed_until !== null && state.billed_until >= period.ends_before) {
       proration = prorateForPackageChange({ old_price, new_price, used_days: daysBetween(period.starts_on, today), period_days });
       covers_until = period.ends_before;
     } else {
@@ -179,7 +179,7 @@ export function decideChangePackage(
     events.push({
       type: 'bill-issued',
       data: {
-        bill_id: prorationBillId(state, today, to.package_id),
+        bill_id: uniqueBillId(state, `${state.customer_id}:change:${today}:${to.package_id}`),
         customer_id: state.customer_id,
         kind: 'proration',
         period: today.slice(0, 7),
@@ -272,11 +272,3 @@ export function decideSwitchProfile(state: CustomerState, to: BillingProfile, co
   return accept(...events);
 }
 
-/** Unique within the customer however many changes a day brings: a repeat gets a numbered suffix. */
-function prorationBillId(state: CustomerState, today: LocalDate, package_id: string): string {
-  const base = `${state.customer_id}:change:${today}:${package_id}`;
-  const taken = new Set(state.bills.map((bill) => bill.bill_id));
-  let id = base;
-  for (let n = 2; taken.has(id); n += 1) id = `${base}:${n}`;
-  return id;
-}

@@ -50,6 +50,10 @@ const EVENT_COLUMNS =
   'floor(extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_at_ms, floor(extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_at_ms, tx_id';
 
 /**
+ * The single-stream path. Its stream-state rules are the same as ispbills_append's (migrations/0003), which
+ * handles several streams and idempotency keys; it stays separate because it is the hot path (one plain
+ * statement, no PL/pgSQL call). The contract suite runs both: keep the two in step.
+ *
  * One statement appends to one stream: the CTE moves the stream's revision (or fails to, which is the
  * optimistic-concurrency check) and the INSERT writes the events numbered from it. Zero rows back means the
  * expected state did not hold. One statement is one round trip, and without an explicit transaction it is
