@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import * as eventStore from './0001-event-store.js';
 import * as streamSnapshots from './0002-stream-snapshots.js';
 import * as appendFunction from './0003-append-function.js';
+import * as projections from './0004-projections.js';
 
 /** Every migration in order. Names sort by their numeric prefix; a new migration gets the next number. */
 const migrations: Readonly<Record<string, Migration>> = {
   '0001-event-store': eventStore,
   '0002-stream-snapshots': streamSnapshots,
   '0003-append-function': appendFunction,
+  '0004-projections': projections,
 };
 
 const provider: MigrationProvider = {

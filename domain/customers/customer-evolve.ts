@@ -1,5 +1,5 @@
 import { Money } from '../money/money.js';
-import type { Bill, CustomerEvent, CustomerState } from './customer.js';
+import type { Bill, BillingProfile, CustomerEvent, CustomerState } from './customer.js';
 
 export const initialCustomerState = (): CustomerState => ({
   exists: false,
@@ -41,6 +41,9 @@ function settle(state: CustomerState, bills: readonly Bill[], bill_id: string, a
   );
 }
 
+/** A daily customer has no validity until the first recharge; a monthly one is served from day one. */
+export const startsExpired = (profile: BillingProfile): boolean => profile.kind === 'daily';
+
 export function evolveCustomer(state: CustomerState, event: CustomerEvent): CustomerState {
   switch (event.type) {
     case 'customer-registered': {
@@ -64,8 +67,7 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
         time_zone: d.time_zone,
         registered_on: d.registered_on,
         credit: Money.zero(d.currency).toString(),
-        // A daily customer has no validity until the first recharge; a monthly one is served from day one.
-        expired: d.profile.kind === 'daily',
+        expired: startsExpired(d.profile),
         billing_starts_on: d.profile.kind === 'monthly' ? d.registered_on : null,
       };
     }

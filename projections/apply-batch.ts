@@ -1,0 +1,204 @@
+import type pg from 'pg';
+import type { RecordedEvent } from '../eventstore/event-store.js';
+import { keyString, ProjectionHandlerError, type Projection, type Row, type RowKey, type TableSpec } from './projection.js';
+import { Decimal } from 'decimal.js';
+import { addToCounters, loadRows, writeRows } from './table-sql.js';
+
+/**
+ * Rows a projection's single active worker has read or written, kept between batches so a rebuild does not
+ * re-read what it just wrote. Only the worker holding the projection writes its tables, so the copy stays true;
+ * it is dropped whenever a transaction fails or the worker loses its place. `null` means "known absent".
+ */
+export class RowCache {
+  private readonly tables = new Map<string, Map<string, Row | null>>();
+  private size = 0;
+
+  constructor(private readonly max_rows = 200_000) {}
+
+  lookup(table: string, key: string): Row | null | undefined {
+    return this.tables.get(table)?.get(key);
+  }
+
+  store(table: string, key: string, row: Row | null): void {
+    let rows = this.tables.get(table);
+    if (rows === undefined) {
+      rows = new Map();
+      this.tables.set(table, rows);
+    }
+    if (!rows.has(key)) this.size += 1;
+    rows.set(key, row);
+    if (this.size > this.max_rows) this.evictOldest();
+  }
+
+  clear(): void {
+    this.tables.clear();
+    this.size = 0;
+  }
+
+  /** Drops the oldest quarter of each table (Maps iterate in insertion order). */
+  private evictOldest(): void {
+    for (const rows of this.tables.values()) {
+      let drop = Math.ceil(rows.size / 4);
+      for (const key of rows.keys()) {
+        if (drop-- <= 0) break;
+        rows.delete(key);
+        this.size -= 1;
+      }
+    }
+  }
+}
+
+export type BatchOutcome = Readonly<{
+  rows_written: number;
+  loaded: ReadonlyMap<string, ReadonlyMap<string, Row | null>>;
+  changes: ReadonlyMap<string, ReadonlyMap<string, Row | null>>;
+}>;
+
+/**
+ * Applies events to a projection's tables inside the caller's transaction: loads every row the handlers
+ * declared (one query per table, cache misses only), runs the handlers in log order against the batch's view
+ * of the rows, then writes each touched row once in its final state. The caller commits and only then calls
+ * `commitToCache`, so a rolled-back batch never leaves the cache ahead of the database.
+ */
+export async function applyBatch(
+  client: pg.ClientBase,
+  schema: string,
+  projection: Projection,
+  events: readonly RecordedEvent[],
+  cache: RowCache,
+): Promise<BatchOutcome> {
+  const specs = new Map<string, TableSpec>(projection.tables.map((spec) => [spec.name, spec]));
+  const specOf = (table: string): TableSpec => {
+    const spec = specs.get(table);
+    if (spec === undefined) throw new ProjectionHandlerError(`projection ${projection.name} has no table ${table}`);
+    return spec;
+  };
+
+  const wanted = new Map<string, Map<string, RowKey>>();
+  for (const event of events) {
+    for (const { table, key } of projection.reads(event)) {
+      const spec = specOf(table);
+      const id = keyString(spec, key);
+      if (cache.lookup(table, id) !== undefined) continue;
+      let keys = wanted.get(table);
+      if (keys === undefined) wanted.set(table, (keys = new Map()));
+      keys.set(id, key);
+    }
+  }
+  const loaded = new Map<string, Map<string, Row | null>>();
+  for (const [table, keys] of wanted) {
+    const found = await loadRows(client, schema, specOf(table), [...keys.values()]);
+    const rows = new Map<string, Row | null>();
+    for (const id of keys.keys()) rows.set(id, found.get(id) ?? null);
+    loaded.set(table, rows);
+  }
+
+  const changes = new Map<string, Map<string, Row | null>>();
+  const counters = new Map<string, Map<string, Record<string, unknown>>>();
+  const reader = {
+    get(table: string, key: RowKey): Row | undefined {
+      if (specOf(table).counter === true) throw new ProjectionHandlerError(`projection ${projection.name} read counter table ${table}; counters are write-only`);
+      const id = keyString(specOf(table), key);
+      const changed = changes.get(table)?.get(id);
+      if (changed !== undefined) return changed ?? undefined;
+      const cached = cache.lookup(table, id);
+      if (cached !== undefined) return cached ?? undefined;
+      const fresh = loaded.get(table)?.get(id);
+      if (fresh !== undefined) return fresh ?? undefined;
+      throw new ProjectionHandlerError(`projection ${projection.name} read ${table} ${JSON.stringify(key)} without listing it in reads()`);
+    },
+  };
+
+  for (const event of events) {
+    for (const change of projection.handle(event, reader)) {
+      const spec = specOf(change.table);
+      if (change.op === 'add') {
+        addToCounter(spec, counters, change.key, change.amounts);
+        continue;
+      }
+      if (spec.counter === true) throw new ProjectionHandlerError(`projection ${projection.name}: counter table ${spec.name} only takes add`);
+      let rows = changes.get(change.table);
+      if (rows === undefined) changes.set(change.table, (rows = new Map()));
+      if (change.op === 'put') {
+        checkRow(spec, change.row);
+        rows.set(keyString(spec, change.row), change.row);
+      } else {
+        rows.set(keyString(spec, change.key), null);
+      }
+    }
+  }
+
+  let rows_written = 0;
+  for (const [table, rows] of changes) {
+    const spec = specOf(table);
+    const puts: Row[] = [];
+    const deletes: Record<string, unknown>[] = [];
+    for (const [id, row] of rows) {
+      if (row !== null) puts.push(row);
+      else if (cache.lookup(table, id) !== null && loaded.get(table)?.get(id) !== null) deletes.push(keyOf(spec, id));
+    }
+    await writeRows(client, schema, spec, puts, deletes);
+    rows_written += puts.length + deletes.length;
+  }
+  for (const [table, rows] of counters) {
+    await addToCounters(client, schema, specOf(table), [...rows.values()]);
+    rows_written += rows.size;
+  }
+  return { rows_written, loaded, changes };
+}
+
+/** After the batch's transaction committed: the cache now holds what the database holds. */
+export function commitToCache(cache: RowCache, outcome: BatchOutcome): void {
+  for (const [table, rows] of outcome.loaded) for (const [id, row] of rows) cache.store(table, id, row);
+  for (const [table, rows] of outcome.changes) for (const [id, row] of rows) cache.store(table, id, row);
+}
+
+/** Rows handlers wrote must carry every column, so an upsert never silently nulls one. */
+function checkRow(spec: TableSpec, row: Row): void {
+  for (const column of Object.keys(spec.columns)) {
+    if (row[column] === undefined) throw new ProjectionHandlerError(`table ${spec.name}: a row was written without column ${column}`);
+  }
+}
+
+function keyOf(spec: TableSpec, id: string): Record<string, unknown> {
+  const parts = id.split('\u0000');
+  const key: Record<string, unknown> = {};
+  spec.key.forEach((column, index) => {
+    key[column] = parts[index];
+  });
+  return key;
+}
+
+function addToCounter(
+  spec: TableSpec,
+  counters: Map<string, Map<string, Record<string, unknown>>>,
+  key: RowKey,
+  amounts: Readonly<Record<string, number | string>>,
+): void {
+  let rows = counters.get(spec.name);
+  if (rows === undefined) counters.set(spec.name, (rows = new Map()));
+  const id = keyString(spec, key);
+  let row = rows.get(id);
+  if (row === undefined) {
+    row = { ...key };
+    for (const column of Object.keys(spec.columns)) if (!spec.key.includes(column)) row[column] = spec.columns[column] === 'numeric' ? '0' : 0;
+    rows.set(id, row);
+  }
+  for (const [column, amount] of Object.entries(amounts)) {
+    const type = spec.columns[column];
+    if (type === 'numeric') row[column] = sumKeepingScale(row[column] as string, String(amount));
+    else if (type === 'integer' || type === 'bigint') row[column] = (row[column] as number) + Number(amount);
+    else throw new ProjectionHandlerError(`table ${spec.name}: column ${column} is not a counter`);
+  }
+}
+
+/** "0" + "500.00" is "500.00": money keeps its minor-unit scale, as PostgreSQL's numeric addition does. */
+function sumKeepingScale(a: string, b: string): string {
+  const scale = Math.max(scaleOf(a), scaleOf(b));
+  return new Decimal(a).plus(new Decimal(b)).toFixed(scale);
+}
+
+const scaleOf = (text: string): number => {
+  const dot = text.indexOf('.');
+  return dot === -1 ? 0 : text.length - dot - 1;
+};
