@@ -4,6 +4,7 @@ import { evolveCustomer, initialCustomerState } from '../domain/customers/custom
 import { evolveReservation, initialReservationState, type ReservationEvent, type ReservationState } from '../domain/customers/reservation.js';
 import { evolveOperator, initialOperatorState, type OperatorEvent, type OperatorState } from '../domain/operators/operator.js';
 import { evolvePackage, initialPackageState, type PackageEvent, type PackageState } from '../domain/packages/package.js';
+import { evolveRouter, initialRouterState, type RouterEvent, type RouterState } from '../domain/routers/router.js';
 import { evolveStaff, initialStaffState, type StaffEvent, type StaffState } from '../domain/staff/staff.js';
 import type { AggregateType } from './command-runtime.js';
 
@@ -12,7 +13,7 @@ import type { AggregateType } from './command-runtime.js';
  * A reseller's stream takes a wallet event for every payment of every customer below it, so it is snapshotted
  * often: a load then folds at most a few dozen events.
  */
-export const OperatorAggregate: AggregateType<OperatorState, OperatorEvent> = { snapshot_schema: 'operator@2', snapshot_every: 20, initial: initialOperatorState, evolve: evolveOperator };
+export const OperatorAggregate: AggregateType<OperatorState, OperatorEvent> = { snapshot_schema: 'operator@3', snapshot_every: 20, initial: initialOperatorState, evolve: evolveOperator };
 export const PackageAggregate: AggregateType<PackageState, PackageEvent> = { snapshot_schema: null, initial: initialPackageState, evolve: evolvePackage };
 export const StaffAggregate: AggregateType<StaffState, StaffEvent> = { snapshot_schema: null, initial: initialStaffState, evolve: evolveStaff };
 /**
@@ -22,6 +23,8 @@ export const StaffAggregate: AggregateType<StaffState, StaffEvent> = { snapshot_
  */
 export const CustomerAggregate: AggregateType<CustomerState, CustomerEvent> = { snapshot_schema: null, initial: initialCustomerState, evolve: evolveCustomer };
 export const CardBatchAggregate: AggregateType<CardBatchState, CardEvent> = { snapshot_schema: 'card-batch@1', initial: initialCardBatchState, evolve: evolveCardBatch };
+/** A router's stream holds a handful of events over its life. */
+export const RouterAggregate: AggregateType<RouterState, RouterEvent> = { snapshot_schema: null, initial: initialRouterState, evolve: evolveRouter };
 export const ReservationAggregate: AggregateType<ReservationState, ReservationEvent> = { snapshot_schema: null, initial: initialReservationState, evolve: evolveReservation };
 
 /** The ISP an operator belongs to: itself for the root, else the top of its ancestry. */

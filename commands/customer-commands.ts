@@ -1,5 +1,5 @@
 import type { BillingProfile, CustomerEvent, CustomerState } from '../domain/customers/customer.js';
-import { reservationStream, type IdentifierKind } from '../domain/customers/identifiers.js';
+import type { IdentifierKind } from '../domain/customers/identifiers.js';
 import {
   decideBindMac,
   decideChangeDetails,
@@ -16,17 +16,15 @@ import {
   decideSwitchProfile,
 } from '../domain/customers/lifecycle.js';
 import { decideRegisterCustomer, type RegisterCustomer } from '../domain/customers/registration.js';
-import { decideRelease, decideReserve } from '../domain/customers/reservation.js';
 import { decideCreatePackage, decideRetirePackage, decideUpdatePackage, type PackageSpec } from '../domain/packages/package.js';
 import type { CommandContext } from '../domain/shared/command-context.js';
-import type { Decision, DomainEvent } from '../domain/shared/decider.js';
+import type { Decision } from '../domain/shared/decider.js';
 import { rejection } from '../domain/shared/rejection.js';
-import { CustomerAggregate, PackageAggregate, ReservationAggregate } from './aggregates.js';
+import { CustomerAggregate, PackageAggregate } from './aggregates.js';
 import { CommandRuntime, refusePlan, type CommandEnvelope, type CommandResult, type Loaded, type Plan } from './command-runtime.js';
 import { loadOperator } from './operator-commands.js';
+import { isPlan, reservationWrites, type Write } from './reservations.js';
 import { customerStream, packageStream } from './streams.js';
-
-type Write = Readonly<{ stream_id: string; expected: import('../eventstore/event-store.js').StreamState; events: readonly DomainEvent[] }>;
 
 export async function loadCustomer(runtime: CommandRuntime, tenant: string, customer_id: string): Promise<Loaded<CustomerState> | null> {
   const loaded = await runtime.load(CustomerAggregate, customerStream(customer_id));
@@ -78,31 +76,6 @@ export function retirePackage(runtime: CommandRuntime, envelope: CommandEnvelope
 }
 
 // --- registration and identifiers ---------------------------------------------------------------------------
-
-/** Reserves (or releases) identifiers: one reservation stream each, appended with the customer's events. */
-async function reservationWrites(
-  runtime: CommandRuntime,
-  context: CommandContext,
-  customer_id: string,
-  reserve: readonly Readonly<{ kind: IdentifierKind; value: string }>[],
-  release: readonly Readonly<{ kind: IdentifierKind; value: string }>[] = [],
-): Promise<readonly Write[] | Plan<never>> {
-  const writes: Write[] = [];
-  for (const [identifiers, decide] of [
-    [reserve, decideReserve],
-    [release, decideRelease],
-  ] as const) {
-    for (const identifier of identifiers) {
-      const loaded = await runtime.load(ReservationAggregate, reservationStream(context.tenant, identifier.kind, identifier.value));
-      const decision = decide(loaded.state, identifier.kind, identifier.value, customer_id);
-      if (!decision.ok) return refusePlan(decision.rejection);
-      writes.push({ stream_id: loaded.stream_id, expected: CommandRuntime.expected(loaded), events: decision.events });
-    }
-  }
-  return writes;
-}
-
-const isPlan = (value: unknown): value is Plan<never> => typeof value === 'object' && value !== null && 'kind' in value;
 
 function identifiersOf(data: Readonly<{ username: string | null; mac: string | null; static_ip: string | null }>) {
   const identifiers: { kind: IdentifierKind; value: string }[] = [];

@@ -6,6 +6,7 @@ import {
   decideReinstateOperator,
   decideSetBillingMode,
   decideSetCommissionTerms,
+  decideSetRadiusPolicy,
   decideSuspendOperator,
   decideTopUpWallet,
   evolveOperator,
@@ -13,6 +14,7 @@ import {
   type CreateOperator,
   type OperatorEvent,
   type OperatorState,
+  type RadiusPolicy,
   type RegisterIsp,
   type StoredTerms,
 } from '../domain/operators/operator.js';
@@ -89,6 +91,15 @@ export function setCommissionTerms(
   return runtime.execute(envelope, 'set-commission-terms', command, async (context) => {
     const loaded = await loadOperator(runtime, context.tenant, command.operator_id);
     return loaded === null ? notFound() : planFrom(loaded, decideSetCommissionTerms(loaded.state, command.effective_from, command.terms), null);
+  });
+}
+
+/** Sets how the ISP's RADIUS answers; `operator_id` must be the ISP itself. */
+export function setRadiusPolicy(runtime: CommandRuntime, envelope: CommandEnvelope, command: RadiusPolicy & { operator_id: string }): Promise<CommandResult<null>> {
+  return runtime.execute(envelope, 'set-radius-policy', command, async (context) => {
+    const loaded = await loadOperator(runtime, context.tenant, command.operator_id);
+    const { operator_id: _id, ...policy } = command;
+    return loaded === null ? notFound() : planFrom(loaded, decideSetRadiusPolicy(loaded.state, policy), null);
   });
 }
 

@@ -4,3 +4,4 @@ export const packageStream = (package_id: string) => `package-${package_id}`;
 export const staffStream = (staff_id: string) => `staff-${staff_id}`;
 export const customerStream = (customer_id: string) => `customer-${customer_id}`;
 export const cardBatchStream = (batch_id: string) => `card-batch-${batch_id}`;
+export const routerStream = (router_id: string) => `router-${router_id}`;

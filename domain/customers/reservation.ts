@@ -1,38 +1,56 @@
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
 import { rejection, type RejectionCode } from '../shared/rejection.js';
-import type { IdentifierKind } from './identifiers.js';
+import type { CustomerIdentifierKind, IdentifierKind } from './identifiers.js';
 
 /**
  * A reservation stream per identifier makes uniqueness a property of the event store: two registrations of
  * the same username race on one stream, and the optimistic-concurrency check lets exactly one win. A read
  * model lookup could not promise that.
+ *
+ * The event names its holder by what it is: a customer holds usernames, MACs and static IPs; a router holds
+ * its NAS IP.
  */
-export type ReservationEvent =
-  | DomainEvent<'identifier-reserved', { kind: IdentifierKind; value: string; customer_id: string }>
-  | DomainEvent<'identifier-released', { kind: IdentifierKind; value: string; customer_id: string }>;
+export type Reservation =
+  | Readonly<{ kind: CustomerIdentifierKind; value: string; customer_id: string }>
+  | Readonly<{ kind: 'nas_ip'; value: string; router_id: string }>;
+
+export type ReservationEvent = DomainEvent<'identifier-reserved', Reservation> | DomainEvent<'identifier-released', Reservation>;
 
 export type ReservationState = Readonly<{ holder: string | null }>;
 
 export const initialReservationState = (): ReservationState => ({ holder: null });
 
+const holderOf = (reservation: Reservation): string => (reservation.kind === 'nas_ip' ? reservation.router_id : reservation.customer_id);
+
+function reservationOf(kind: IdentifierKind, value: string, holder_id: string): Reservation {
+  return kind === 'nas_ip' ? { kind, value, router_id: holder_id } : { kind, value, customer_id: holder_id };
+}
+
 export function evolveReservation(_state: ReservationState, event: ReservationEvent): ReservationState {
   switch (event.type) {
     case 'identifier-reserved':
-      return { holder: event.data.customer_id };
+      return { holder: holderOf(event.data) };
     case 'identifier-released':
       return { holder: null };
   }
 }
 
-const TAKEN: Record<IdentifierKind, RejectionCode> = { username: 'USERNAME_TAKEN', mac: 'MAC_TAKEN', static_ip: 'STATIC_IP_TAKEN' };
+const TAKEN: Record<IdentifierKind, Readonly<{ code: RejectionCode; what: string; holder: string }>> = {
+  username: { code: 'USERNAME_TAKEN', what: 'username', holder: 'customer' },
+  mac: { code: 'MAC_TAKEN', what: 'MAC', holder: 'customer' },
+  static_ip: { code: 'STATIC_IP_TAKEN', what: 'static IP', holder: 'customer' },
+  nas_ip: { code: 'NAS_IP_TAKEN', what: 'NAS IP', holder: 'router' },
+};
 
-export function decideReserve(state: ReservationState, kind: IdentifierKind, value: string, customer_id: string): Decision<ReservationEvent> {
-  if (state.holder === customer_id) return accept();
-  if (state.holder !== null) return refuse(rejection(TAKEN[kind], `${kind.replace('_', ' ')} ${value} is already used by another customer of this ISP`));
-  return accept({ type: 'identifier-reserved', data: { kind, value, customer_id } });
+/** `holder_id` is the customer (or, for a NAS IP, the router) that wants the identifier. */
+export function decideReserve(state: ReservationState, kind: IdentifierKind, value: string, holder_id: string): Decision<ReservationEvent> {
+  if (state.holder === holder_id) return accept();
+  const taken = TAKEN[kind];
+  if (state.holder !== null) return refuse(rejection(taken.code, `${taken.what} ${value} is already used by another ${taken.holder} of this ISP`));
+  return accept({ type: 'identifier-reserved', data: reservationOf(kind, value, holder_id) });
 }
 
-export function decideRelease(state: ReservationState, kind: IdentifierKind, value: string, customer_id: string): Decision<ReservationEvent> {
-  if (state.holder !== customer_id) return accept();
-  return accept({ type: 'identifier-released', data: { kind, value, customer_id } });
+export function decideRelease(state: ReservationState, kind: IdentifierKind, value: string, holder_id: string): Decision<ReservationEvent> {
+  if (state.holder !== holder_id) return accept();
+  return accept({ type: 'identifier-released', data: reservationOf(kind, value, holder_id) });
 }

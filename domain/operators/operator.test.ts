@@ -25,6 +25,7 @@ import {
   decideReinstateOperator,
   decideSetBillingMode,
   decideSetCommissionTerms,
+  decideSetRadiusPolicy,
   decideSuspendOperator,
   decideTopUpWallet,
   evolveOperator,
@@ -34,6 +35,7 @@ import {
   wholesalePriceOn,
   type CreateOperator,
   type OperatorEvent,
+  type RadiusPolicy,
   type RegisterIsp,
 } from './operator.js';
 
@@ -456,6 +458,73 @@ describe('whether a wallet can pay', () => {
     const state = reseller({ type: 'operator-billing-mode-set', data: { operator_id: 'res-1', billing_mode: 'postpaid', credit_limit: '200.00' } });
     expect(walletCanPay(state, bdt('200.00'))).toBe('ok');
     expect(walletCanPay(state, bdt('200.01'))).toBe('CREDIT_LIMIT_EXCEEDED');
+  });
+});
+
+describe('the ISP’s RADIUS policy', () => {
+  const pool: RadiusPolicy = { blocked_access: 'suspended_pool', suspended_pool: 'pool-suspended', suspended_address_list: 'blocked-customers', interim_interval_seconds: 600 };
+  const policySet = (policy: RadiusPolicy): OperatorEvent => ({ type: 'radius-policy-set', data: { operator_id: TENANT, ...policy } });
+
+  it('starts by rejecting blocked customers, with accounting updates every five minutes', () => {
+    expect(isp().radius_policy).toEqual({ blocked_access: 'reject', suspended_pool: null, suspended_address_list: null, interim_interval_seconds: 300 });
+  });
+
+  it('sends blocked customers to a suspended pool and address list', () => {
+    given(evolveOperator, initialOperatorState, [ispRegistered()])
+      .when((state) => decideSetRadiusPolicy(state, pool))
+      .then([
+        {
+          type: 'radius-policy-set',
+          data: { operator_id: TENANT, blocked_access: 'suspended_pool', suspended_pool: 'pool-suspended', suspended_address_list: 'blocked-customers', interim_interval_seconds: 600 },
+        },
+      ]);
+    expect(given(evolveOperator, initialOperatorState, [ispRegistered(), policySet(pool)]).state.radius_policy).toEqual(pool);
+  });
+
+  it('goes back to rejecting, and appends nothing when the policy in force is set again', () => {
+    const reject: RadiusPolicy = { blocked_access: 'reject', suspended_pool: null, suspended_address_list: null, interim_interval_seconds: 60 };
+    given(evolveOperator, initialOperatorState, [ispRegistered(), policySet(pool)])
+      .when((state) => decideSetRadiusPolicy(state, reject))
+      .then([policySet(reject)]);
+    given(evolveOperator, initialOperatorState, [ispRegistered(), policySet(pool)])
+      .when((state) => decideSetRadiusPolicy(state, { ...pool }))
+      .thenNothingHappens();
+    given(evolveOperator, initialOperatorState, [ispRegistered()])
+      .when((state) => decideSetRadiusPolicy(state, { blocked_access: 'reject', suspended_pool: null, suspended_address_list: null, interim_interval_seconds: 300 }))
+      .thenNothingHappens();
+  });
+
+  it('is set on the ISP itself only', () => {
+    given(evolveOperator, initialOperatorState)
+      .when((state) => decideSetRadiusPolicy(state, pool))
+      .thenRejects('OPERATOR_NOT_FOUND');
+    for (const operator of [reseller(), subReseller()]) {
+      given(evolveOperator, initialOperatorState)
+        .when(() => decideSetRadiusPolicy(operator, { ...pool, interim_interval_seconds: 1 }))
+        .thenRejects('NOT_PERMITTED');
+    }
+  });
+
+  it('checks, in order: the kind of access, the pool and address list it needs or forbids, the interim interval', () => {
+    const refusal = (policy: RadiusPolicy) =>
+      given(evolveOperator, initialOperatorState, [ispRegistered()])
+        .when((state) => decideSetRadiusPolicy(state, policy))
+        .thenRejects('INVALID_INPUT').message;
+    expect(refusal({ ...pool, blocked_access: 'drop' as RadiusPolicy['blocked_access'], interim_interval_seconds: 1 })).toContain('blocked_access');
+    for (const suspended_pool of [null, '', 'pool suspended', 'p'.repeat(65), 'pool;drop']) expect(refusal({ ...pool, suspended_pool, interim_interval_seconds: 1 })).toContain('suspended_pool');
+    for (const suspended_address_list of [null, '', 'blocked customers', 'l'.repeat(65)]) expect(refusal({ ...pool, suspended_address_list })).toContain('suspended_address_list');
+    expect(refusal({ ...pool, blocked_access: 'reject', suspended_address_list: null, interim_interval_seconds: 1 })).toContain('must be null');
+    expect(refusal({ ...pool, blocked_access: 'reject', suspended_pool: null })).toContain('must be null');
+    for (const interim_interval_seconds of [59, 3601, 300.5, 0, -300]) expect(refusal({ ...pool, interim_interval_seconds })).toContain('interim_interval_seconds');
+  });
+
+  it('takes the edges of every range', () => {
+    for (const interim_interval_seconds of [60, 3600]) {
+      const policy: RadiusPolicy = { blocked_access: 'suspended_pool', suspended_pool: 'p'.repeat(64), suspended_address_list: 'A.b_c-9', interim_interval_seconds };
+      given(evolveOperator, initialOperatorState, [ispRegistered()])
+        .when((state) => decideSetRadiusPolicy(state, policy))
+        .then([policySet(policy)]);
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { isLocalDate, type LocalDate } from '../calendar/local-date.js';
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
 import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
+import { isRouterOsName } from '../shared/routeros-name.js';
 import type { CommandContext } from '../shared/command-context.js';
 
 /**
@@ -15,6 +16,24 @@ import type { CommandContext } from '../shared/command-context.js';
  */
 export type OperatorRole = 'admin' | 'reseller' | 'sub_reseller';
 export type BillingMode = 'prepaid' | 'postpaid';
+
+/**
+ * How the ISP's RADIUS answers. A customer who may not browse (expired, suspended, locked for non-payment) is
+ * either rejected outright, or let in with an address from `suspended_pool` and put on the firewall address
+ * list `suspended_address_list`, where the router redirects it to a "please pay" page. Routers send an
+ * accounting update every `interim_interval_seconds`.
+ */
+export type RadiusPolicy = Readonly<{
+  blocked_access: 'reject' | 'suspended_pool';
+  /** A RouterOS IP pool; set exactly when blocked_access is 'suspended_pool'. */
+  suspended_pool: string | null;
+  /** A RouterOS firewall address list; set exactly when blocked_access is 'suspended_pool'. */
+  suspended_address_list: string | null;
+  interim_interval_seconds: number;
+}>;
+
+/** What an ISP's RADIUS does until the ISP says otherwise. */
+export const DEFAULT_RADIUS_POLICY: RadiusPolicy = { blocked_access: 'reject', suspended_pool: null, suspended_address_list: null, interim_interval_seconds: 300 };
 
 /** How a level below the ISP earns, as stored: wholesale prices live in package assignments. */
 export type StoredTerms = Readonly<{ kind: 'share'; percent: string }> | Readonly<{ kind: 'wholesale' }>;
@@ -43,6 +62,7 @@ export type OperatorEvent =
   | DomainEvent<'commission-terms-set', { operator_id: string; effective_from: LocalDate; terms: StoredTerms }>
   | DomainEvent<'package-assigned', { operator_id: string; package_id: string; wholesale_price: string; effective_from: LocalDate }>
   | DomainEvent<'package-unassigned', { operator_id: string; package_id: string }>
+  | DomainEvent<'radius-policy-set', { operator_id: string } & RadiusPolicy>
   | DomainEvent<'wallet-topped-up', { operator_id: string; amount: string; method: string; reference: string }>
   | DomainEvent<
       'wallet-debited',
@@ -69,6 +89,8 @@ export type OperatorState = Readonly<{
   terms: readonly Readonly<{ effective_from: LocalDate; terms: StoredTerms }>[];
   packages: Readonly<Record<string, readonly Readonly<{ effective_from: LocalDate; wholesale_price: string }>[]>>;
   assigned_packages: readonly string[];
+  /** Only the ISP's own (the root's) is used; other operators keep the default. */
+  radius_policy: RadiusPolicy;
 }>;
 
 export const initialOperatorState = (): OperatorState => ({
@@ -87,6 +109,7 @@ export const initialOperatorState = (): OperatorState => ({
   terms: [],
   packages: {},
   assigned_packages: [],
+  radius_policy: DEFAULT_RADIUS_POLICY,
 });
 
 export function evolveOperator(state: OperatorState, event: OperatorEvent): OperatorState {
@@ -146,6 +169,10 @@ export function evolveOperator(state: OperatorState, event: OperatorEvent): Oper
     }
     case 'package-unassigned':
       return { ...state, assigned_packages: state.assigned_packages.filter((id) => id !== event.data.package_id) };
+    case 'radius-policy-set': {
+      const { operator_id: _id, ...radius_policy } = event.data;
+      return { ...state, radius_policy };
+    }
     // Wallet events carry amounts, not balances: a credit is appended without waiting for other writers of the
     // wallet (it cannot break a limit), so only the fold knows the balance.
     case 'wallet-topped-up':
@@ -325,6 +352,49 @@ export function decideTopUpWallet(child: OperatorState, amount: string, method: 
   const value = parseAmount(amount, child.currency);
   if (value === null || !value.isPositive()) return refuse(rejection('INVALID_AMOUNT', `top-up ${amount} must be an amount > 0 in ${child.currency}`));
   return accept({ type: 'wallet-topped-up', data: { operator_id: child.operator_id, amount: value.toString(), method, reference } });
+}
+
+/** Accounting updates no more often than a minute (load on RADIUS) and no rarer than an hour (usage and sessions go stale). */
+const INTERIM_INTERVAL_SECONDS = { min: 60, max: 3600 } as const;
+
+/**
+ * The ISP sets how its RADIUS answers. Rules, in order: the operator exists; it is the ISP itself (the root);
+ * blocked_access is 'reject' or 'suspended_pool'; with 'suspended_pool' the pool and the address list are both
+ * RouterOS names, with 'reject' both are null; the interim interval is whole seconds from 60 to 3600. Setting
+ * the policy in force again appends nothing.
+ */
+export function decideSetRadiusPolicy(state: OperatorState, policy: RadiusPolicy): Decision<OperatorEvent> {
+  if (!state.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (state.role !== 'admin') return refuse(rejection('NOT_PERMITTED', 'the RADIUS policy is the ISP’s; resellers follow it'));
+  switch (policy.blocked_access) {
+    case 'suspended_pool':
+      for (const [field, value] of [['suspended_pool', policy.suspended_pool], ['suspended_address_list', policy.suspended_address_list]] as const) {
+        if (value === null || !isRouterOsName(value)) {
+          return refuse(rejection('INVALID_INPUT', `${field} must be a RouterOS name (1–64 letters, digits, _ . -) when blocked customers go to a suspended pool`));
+        }
+      }
+      break;
+    case 'reject':
+      if (policy.suspended_pool !== null || policy.suspended_address_list !== null) {
+        return refuse(rejection('INVALID_INPUT', 'blocked customers are rejected, so suspended_pool and suspended_address_list must be null'));
+      }
+      break;
+    default:
+      return refuse(rejection('INVALID_INPUT', `blocked_access ${JSON.stringify(policy.blocked_access)} must be 'reject' or 'suspended_pool'`));
+  }
+  const interval = policy.interim_interval_seconds;
+  if (!Number.isInteger(interval) || interval < INTERIM_INTERVAL_SECONDS.min || interval > INTERIM_INTERVAL_SECONDS.max) {
+    return refuse(rejection('INVALID_INPUT', `interim_interval_seconds ${interval} must be whole seconds from ${INTERIM_INTERVAL_SECONDS.min} to ${INTERIM_INTERVAL_SECONDS.max}`));
+  }
+  const next: RadiusPolicy = {
+    blocked_access: policy.blocked_access,
+    suspended_pool: policy.suspended_pool,
+    suspended_address_list: policy.suspended_address_list,
+    interim_interval_seconds: interval,
+  };
+  const current = state.radius_policy;
+  if ((Object.keys(next) as (keyof RadiusPolicy)[]).every((key) => next[key] === current[key])) return accept();
+  return accept({ type: 'radius-policy-set', data: { operator_id: state.operator_id, ...next } });
 }
 
 export function parseAmount(text: string, currency: string): Money | null {

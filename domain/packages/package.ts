@@ -2,6 +2,7 @@ import { Money } from '../money/money.js';
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
 import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
+import { isRouterOsName } from '../shared/routeros-name.js';
 
 /**
  * A package is what a customer buys: speeds, price, validity and pool. Rates are whole kbit/s (10 Mbit/s is
@@ -68,7 +69,7 @@ export function checkPackageSpec(spec: PackageSpec, currency: string): string | 
   }
   if (price.isNegative()) return 'price must not be negative';
   if (!Number.isInteger(spec.validity_days) || spec.validity_days < 1 || spec.validity_days > 3660) return 'validity_days must be 1–3660';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(spec.ip_pool)) return 'ip_pool must be a RouterOS pool name (letters, digits, _ . -)';
+  if (!isRouterOsName(spec.ip_pool)) return 'ip_pool must be a RouterOS pool name (letters, digits, _ . -)';
   if (spec.data_quota_mb !== null && (!Number.isInteger(spec.data_quota_mb) || spec.data_quota_mb < 1)) return 'data_quota_mb must be a whole number ≥ 1, or null';
   return null;
 }

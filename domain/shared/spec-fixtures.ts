@@ -4,6 +4,7 @@ import type { CustomerEvent, CustomerState, BillingProfile } from '../customers/
 import { evolveCustomer, initialCustomerState } from '../customers/customer-evolve.js';
 import { evolveOperator, initialOperatorState, type BillingMode, type OperatorEvent, type OperatorState } from '../operators/operator.js';
 import { evolvePackage, initialPackageState, type PackageEvent, type PackageSpec, type PackageState } from '../packages/package.js';
+import type { RouterEvent, RouterSettings } from '../routers/router.js';
 import type { Actor, CommandContext } from './command-context.js';
 
 /**
@@ -111,6 +112,26 @@ export function packageState(...events: readonly PackageEvent[]): PackageState {
 }
 
 export const tenMegabit = (): PackageState => packageState(packageCreated());
+
+// --- routers ---------------------------------------------------------------------------------------------
+
+export const ROUTER_ID = 'rtr-1';
+
+/** The ISP's router `rtr-1` at 10.0.0.1 with the defaults for the CoA port and the Message-Authenticator rule. */
+export const routerRegistered = (overrides: Partial<RouterSettings> = {}, router_id: string = ROUTER_ID): RouterEvent => ({
+  type: 'router-registered',
+  data: {
+    router_id,
+    tenant: TENANT,
+    name: 'Mirpur core',
+    nas_ip: '10.0.0.1',
+    secret: 'radius-secret-1',
+    coa_port: 3799,
+    require_message_authenticator: true,
+    description: '',
+    ...overrides,
+  },
+});
 
 // --- customers -------------------------------------------------------------------------------------------
 
