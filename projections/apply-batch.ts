@@ -179,11 +179,19 @@ function addToCounter(
   if (rows === undefined) counters.set(spec.name, (rows = new Map()));
   const id = keyString(spec, key);
   let row = rows.get(id);
-  if (row === undefined) {
-    row = { ...key };
-    for (const column of Object.keys(spec.columns)) if (!spec.key.includes(column)) row[column] = spec.columns[column] === 'numeric' ? '0' : 0;
-    rows.set(id, row);
-  }
+  if (row === undefined) rows.set(id, (row = zeroCounterRow(spec, key)));
+  addAmounts(spec, row, amounts);
+}
+
+/** A counter row before anything was added: its key, and zero in every sum. */
+export function zeroCounterRow(spec: TableSpec, key: RowKey): Record<string, unknown> {
+  const row: Record<string, unknown> = { ...key };
+  for (const column of Object.keys(spec.columns)) if (!spec.key.includes(column)) row[column] = spec.columns[column] === 'numeric' ? '0' : 0;
+  return row;
+}
+
+/** Adds to a counter row in place: integers as numbers, numeric sums as exact decimals. */
+export function addAmounts(spec: TableSpec, row: Record<string, unknown>, amounts: Readonly<Record<string, number | string>>): void {
   for (const [column, amount] of Object.entries(amounts)) {
     const type = spec.columns[column];
     if (type === 'numeric') row[column] = sumKeepingScale(row[column] as string, String(amount));

@@ -133,12 +133,12 @@ export const billingProjection: Projection = {
     switch (event.type) {
       case 'customer-registered': {
         const d = event.data;
-        return [put(OWNERS, { customer_id: d.customer_id, tenant: d.tenant, operator_id: d.operator_id, chain: [...d.chain, d.operator_id], currency: d.currency })];
+        return [put(OWNERS, { customer_id: d.customer_id, tenant: d.tenant, operator_id: d.operator_id, chain: d.chain, currency: d.currency })];
       }
       case 'customer-moved': {
         const owner = rows.get(OWNERS, { customer_id: event.data.customer_id });
         if (owner === undefined) return [];
-        return [put(OWNERS, { ...owner, operator_id: event.data.to_operator_id, chain: [...event.data.chain, event.data.to_operator_id] })];
+        return [put(OWNERS, { ...owner, operator_id: event.data.to_operator_id, chain: event.data.chain })];
       }
       case 'bill-issued': {
         const d = event.data;

@@ -150,7 +150,7 @@ function nextRow(before: Row | undefined, recorded: RecordedEvent): Row | null {
       customer_id: d.customer_id,
       tenant: d.tenant,
       operator_id: d.operator_id,
-      chain: [...d.chain, d.operator_id],
+      chain: d.chain,
       connection_type: d.connection_type,
       name: d.name,
       username: d.username,
@@ -237,7 +237,7 @@ function nextRow(before: Row | undefined, recorded: RecordedEvent): Row | null {
     case 'special-price-set':
       return { ...row, special_price: event.data.special_price };
     case 'customer-moved':
-      return { ...row, operator_id: event.data.to_operator_id, chain: [...event.data.chain, event.data.to_operator_id] };
+      return { ...row, operator_id: event.data.to_operator_id, chain: event.data.chain };
     case 'billing-profile-changed':
       return { ...row, billing_profile: event.data.to.kind, expires_at: event.data.expires_at };
   }

@@ -53,10 +53,12 @@ export const dashboardProjection: Projection = {
     if (!recorded.stream_id.startsWith('customer-')) return [];
     const event = asDomain<CustomerEvent>(recorded);
     const tenant = tenantOf(recorded);
-    const time_zone = (rows.get(TENANTS, { tenant })?.time_zone as string | undefined) ?? 'UTC';
+    // Only payments and refunds list the tenant's row in reads(), so only they may read it: any other customer
+    // event reached here would fail whenever the row is not already cached (after every restart).
+    const timeZone = (): string => (rows.get(TENANTS, { tenant })?.time_zone as string | undefined) ?? 'UTC';
     if (event.type === 'payment-received') {
       const d = event.data;
-      const day = localDateOf(new Date(d.received_at), time_zone);
+      const day = localDateOf(new Date(d.received_at), timeZone());
       const operator_id = d.chain[d.chain.length - 1] ?? tenant;
       return [
         put(PAYMENT_OWNERS, { payment_id: d.payment_id, operator_id, method: d.method, collected_by: d.collected_by, collector_operator_id: d.collector_operator_id }),
@@ -68,7 +70,7 @@ export const dashboardProjection: Projection = {
       const d = event.data;
       const owner = rows.get(PAYMENT_OWNERS, { payment_id: d.payment_id });
       if (owner === undefined) return [];
-      const day = localDateOf(recorded.occurred_at, time_zone);
+      const day = localDateOf(recorded.occurred_at, timeZone());
       const changes: RowChange[] = [
         add(REVENUE_DAILY, { tenant, operator_id: owner.operator_id as string, day, method: owner.method as string, currency: d.currency }, { refunded: d.amount, refunds: 1 }),
         add(COLLECTIONS_DAILY, { tenant, collected_by: owner.collected_by as string, collector_operator_id: owner.collector_operator_id as string, day, method: owner.method as string, currency: d.currency }, { amount: minus('0', d.amount, d.currency) }),

@@ -4,8 +4,9 @@ import type { LogPosition } from '../../eventstore/event-store.js';
 import { PostgresEventStore } from '../../eventstore/postgres/postgres-event-store.js';
 import { ALL_PROJECTIONS } from '../../projections/index.js';
 import { Projector } from '../../projections/projector.js';
-import { projectionStatus, waitForProjections } from '../../projections/status.js';
-import { ManualClock, runtimeOn } from '../support/demo-isp.js';
+import { ProjectionWaitTimeout, projectionStatus, waitForProjections } from '../../projections/status.js';
+import { changeCustomerDetails } from '../../commands/customer-commands.js';
+import { admin, ManualClock, runtimeOn } from '../support/demo-isp.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { buildScenario, type Scenario } from './scenario.js';
 
@@ -51,6 +52,8 @@ describe('read models built from the scenario', () => {
     expect(status[scenario.suspended]).toBe('suspended');
     expect(status[scenario.expired]).toBe('expired');
     expect(status[scenario.disabled]).toBe('disabled');
+    const [owned] = await rows<{ chain: string[]; operator_id: string }>('SELECT chain, operator_id FROM customers WHERE customer_id = $1', [scenario.pppoe]);
+    expect(owned).toEqual({ chain: [scenario.tenant, scenario.reseller, scenario.sub_reseller], operator_id: scenario.sub_reseller });
     const counts = await rows<{ status: string; customers: number }>('SELECT status, sum(customers)::int AS customers FROM customer_counts WHERE tenant = $1 GROUP BY status ORDER BY status', [scenario.tenant]);
     expect(Object.fromEntries(counts.map((row) => [row.status, row.customers]))).toEqual({ active: 4, disabled: 1, expired: 1, suspended: 1 });
   });
@@ -105,6 +108,26 @@ describe('read models built from the scenario', () => {
     const [paid] = await rows<{ total: string }>('SELECT sum(amount)::text AS total FROM payments WHERE tenant = $1', [scenario.tenant]);
     expect(total!.received).toBe(paid!.total);
     expect(total!.refunded).toBe('500.00');
+  });
+
+  it("returns the command's position, and a query that waits for it sees the command's effect", async () => {
+    const result = await changeCustomerDetails(runtimeOn(database.pool, new ManualClock(new Date('2026-12-10T06:00:00Z'))), admin(scenario.tenant), {
+      customer_id: scenario.monthly,
+      name: 'Renamed Customer',
+      mobile: '+8801999000111',
+      zone: 'Uttara',
+    });
+    if (!result.ok || result.position === null) throw new Error('the command should have appended');
+    await waitForProjections(database.pool, ['customers'], result.position, { timeout_ms: 5_000 });
+    const [row] = await rows<{ name: string; zone: string }>('SELECT name, zone FROM customers WHERE customer_id = $1', [scenario.monthly]);
+    expect(row).toEqual({ name: 'Renamed Customer', zone: 'Uttara' });
+  });
+
+  it('gives up waiting after the bound with a clear, coded error', async () => {
+    const beyond = { commit: (await lastWritten(database)).commit + 1_000_000n, prepare: 1n };
+    const waited = waitForProjections(database.pool, ['customers'], beyond, { timeout_ms: 150 });
+    await expect(waited).rejects.toBeInstanceOf(ProjectionWaitTimeout);
+    await expect(waited).rejects.toMatchObject({ code: 'PROJECTION_WAIT_TIMEOUT', projection: 'customers' });
   });
 
   it('reports every projection live, caught up, without a failed event', async () => {
