@@ -55,9 +55,10 @@ export type BatchOutcome = Readonly<{
 }>;
 
 /**
- * Applies events to a projection's tables inside the caller's transaction: loads every row the handlers
+ * Applies events to a projection's tables inside the caller's transaction: loads the rows the handlers
  * declared (one query per table, cache misses only), runs the handlers in log order against the batch's view
- * of the rows, then writes each touched row once in its final state. The caller commits and only then calls
+ * of the rows (again, after loading, if a handler asked for a row nobody declared), then writes each touched
+ * row once in its final state. The caller commits and only then calls
  * `commitToCache`, so a rolled-back batch never leaves the cache ahead of the database.
  */
 export async function applyBatch(
@@ -74,58 +75,56 @@ export async function applyBatch(
     return spec;
   };
 
-  const wanted = new Map<string, Map<string, RowKey>>();
-  for (const event of events) {
-    for (const { table, key } of projection.reads(event)) {
-      const spec = specOf(table);
-      const id = keyString(spec, key);
-      if (cache.lookup(table, id) !== undefined) continue;
-      let keys = wanted.get(table);
-      if (keys === undefined) wanted.set(table, (keys = new Map()));
-      keys.set(id, key);
-    }
-  }
   const loaded = new Map<string, Map<string, Row | null>>();
-  for (const [table, keys] of wanted) {
-    const found = await loadRows(client, schema, specOf(table), [...keys.values()]);
-    const rows = new Map<string, Row | null>();
-    for (const id of keys.keys()) rows.set(id, found.get(id) ?? null);
-    loaded.set(table, rows);
-  }
-
-  const changes = new Map<string, Map<string, Row | null>>();
-  const counters = new Map<string, Map<string, Record<string, unknown>>>();
-  const reader = {
-    get(table: string, key: RowKey): Row | undefined {
-      if (specOf(table).counter === true) throw new ProjectionHandlerError(`projection ${projection.name} read counter table ${table}; counters are write-only`);
-      const id = keyString(specOf(table), key);
-      const changed = changes.get(table)?.get(id);
-      if (changed !== undefined) return changed ?? undefined;
-      const cached = cache.lookup(table, id);
-      if (cached !== undefined) return cached ?? undefined;
-      const fresh = loaded.get(table)?.get(id);
-      if (fresh !== undefined) return fresh ?? undefined;
-      throw new ProjectionHandlerError(`projection ${projection.name} read ${table} ${JSON.stringify(key)} without listing it in reads()`);
-    },
-  };
-
-  for (const event of events) {
-    for (const change of projection.handle(event, reader)) {
-      const spec = specOf(change.table);
-      if (change.op === 'add') {
-        addToCounter(spec, counters, change.key, change.amounts);
-        continue;
-      }
-      if (spec.counter === true) throw new ProjectionHandlerError(`projection ${projection.name}: counter table ${spec.name} only takes add`);
-      let rows = changes.get(change.table);
-      if (rows === undefined) changes.set(change.table, (rows = new Map()));
-      if (change.op === 'put') {
-        checkRow(spec, change.row);
-        rows.set(keyString(spec, change.row), change.row);
-      } else {
-        rows.set(keyString(spec, change.key), null);
-      }
+  const load = async (wanted: Map<string, Map<string, RowKey>>): Promise<void> => {
+    for (const [table, keys] of wanted) {
+      const found = await loadRows(client, schema, specOf(table), [...keys.values()]);
+      let rows = loaded.get(table);
+      if (rows === undefined) loaded.set(table, (rows = new Map()));
+      for (const id of keys.keys()) rows.set(id, found.get(id) ?? null);
     }
+  };
+  const known = (table: string, id: string): boolean => cache.lookup(table, id) !== undefined || loaded.get(table)?.has(id) === true;
+
+  const prefetch = new Map<string, Map<string, RowKey>>();
+  for (const event of events) for (const { table, key } of projection.reads(event)) want(prefetch, specOf(table), key, known);
+  await load(prefetch);
+
+  // Handlers are pure, so a pass that asked for a row nobody loaded is simply run again once those rows are
+  // loaded: `reads` is a prefetch that makes one pass the rule, not a condition of correctness.
+  let changes = new Map<string, Map<string, Row | null>>();
+  let counters = new Map<string, Map<string, Record<string, unknown>>>();
+  for (let pass = 1; ; pass += 1) {
+    const missing = new Map<string, Map<string, RowKey>>();
+    changes = new Map();
+    counters = new Map();
+    const reader = {
+      get(table: string, key: RowKey): Row | undefined {
+        const spec = specOf(table);
+        if (spec.counter === true) throw new ProjectionHandlerError(`projection ${projection.name} read counter table ${table}; counters are write-only`);
+        const id = keyString(spec, key);
+        const changed = changes.get(table)?.get(id);
+        if (changed !== undefined) return changed ?? undefined;
+        const cached = cache.lookup(table, id);
+        if (cached !== undefined) return cached ?? undefined;
+        const fresh = loaded.get(table)?.get(id);
+        if (fresh !== undefined) return fresh ?? undefined;
+        want(missing, spec, key, known);
+        return undefined;
+      },
+    };
+    let failure: unknown = null;
+    try {
+      runHandlers(projection, events, reader, specOf, changes, counters);
+    } catch (error) {
+      failure = error;
+    }
+    if (missing.size === 0) {
+      if (failure !== null) throw failure;
+      break;
+    }
+    if (pass >= MAX_PASSES) throw new ProjectionHandlerError(`projection ${projection.name} still read unloaded rows after ${MAX_PASSES} passes over one batch`);
+    await load(missing);
   }
 
   let rows_written = 0;
@@ -145,6 +144,44 @@ export async function applyBatch(
     rows_written += rows.size;
   }
   return { rows_written, loaded, changes };
+}
+
+const MAX_PASSES = 8;
+
+function want(into: Map<string, Map<string, RowKey>>, spec: TableSpec, key: RowKey, known: (table: string, id: string) => boolean): void {
+  const id = keyString(spec, key);
+  if (known(spec.name, id)) return;
+  let keys = into.get(spec.name);
+  if (keys === undefined) into.set(spec.name, (keys = new Map()));
+  keys.set(id, key);
+}
+
+function runHandlers(
+  projection: Projection,
+  events: readonly RecordedEvent[],
+  reader: { get(table: string, key: RowKey): Row | undefined },
+  specOf: (table: string) => TableSpec,
+  changes: Map<string, Map<string, Row | null>>,
+  counters: Map<string, Map<string, Record<string, unknown>>>,
+): void {
+  for (const event of events) {
+    for (const change of projection.handle(event, reader)) {
+      const spec = specOf(change.table);
+      if (change.op === 'add') {
+        addToCounter(spec, counters, change.key, change.amounts);
+        continue;
+      }
+      if (spec.counter === true) throw new ProjectionHandlerError(`projection ${projection.name}: counter table ${spec.name} only takes add`);
+      let rows = changes.get(change.table);
+      if (rows === undefined) changes.set(change.table, (rows = new Map()));
+      if (change.op === 'put') {
+        checkRow(spec, change.row);
+        rows.set(keyString(spec, change.row), change.row);
+      } else {
+        rows.set(keyString(spec, change.key), null);
+      }
+    }
+  }
 }
 
 /** After the batch's transaction committed: the cache now holds what the database holds. */

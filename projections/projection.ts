@@ -41,7 +41,7 @@ export type RowChange =
   | Readonly<{ op: 'add'; table: string; key: RowKey; amounts: Readonly<Record<string, number | string>> }>;
 
 export interface RowReader {
-  /** The row as of just before this event; only rows the projection listed in `reads` can be asked for. */
+  /** The row as of just before this event. Rows not listed in `reads` cost the batch another pass. */
   get(table: string, key: RowKey): Row | undefined;
 }
 
@@ -51,7 +51,7 @@ export type Projection = Readonly<{
   /** Extensions the tables need (created once per database). */
   extensions?: readonly string[];
   tables: readonly TableSpec[];
-  /** The rows `handle` will read for this event, so a whole batch is loaded in one query per table. */
+  /** The rows `handle` will read for this event, so a whole batch is loaded in one query per table (a prefetch hint). */
   reads: (event: RecordedEvent) => readonly RowRef[];
   handle: (event: RecordedEvent, rows: RowReader) => readonly RowChange[];
 }>;
