@@ -4,6 +4,7 @@ import { evolveCustomer, initialCustomerState } from '../domain/customers/custom
 import { evolveReservation, initialReservationState, type ReservationEvent, type ReservationState } from '../domain/customers/reservation.js';
 import { evolveOperator, initialOperatorState, type OperatorEvent, type OperatorState } from '../domain/operators/operator.js';
 import { evolvePackage, initialPackageState, type PackageEvent, type PackageState } from '../domain/packages/package.js';
+import { evolveBook, initialBookState, type BookEvent, type BookState } from '../domain/ledger/book.js';
 import { evolveRouter, initialRouterState, type RouterEvent, type RouterState } from '../domain/routers/router.js';
 import { evolveStaff, initialStaffState, type StaffEvent, type StaffState } from '../domain/staff/staff.js';
 import type { AggregateType } from './command-runtime.js';
@@ -25,6 +26,8 @@ export const CustomerAggregate: AggregateType<CustomerState, CustomerEvent> = { 
 export const CardBatchAggregate: AggregateType<CardBatchState, CardEvent> = { snapshot_schema: 'card-batch@1', initial: initialCardBatchState, evolve: evolveCardBatch };
 /** A router's stream holds a handful of events over its life. */
 export const RouterAggregate: AggregateType<RouterState, RouterEvent> = { snapshot_schema: null, initial: initialRouterState, evolve: evolveRouter };
+/** A book's own stream holds accounts, period closes, manual entries and reversals: a few a month. */
+export const BookAggregate: AggregateType<BookState, BookEvent> = { snapshot_schema: null, initial: initialBookState, evolve: evolveBook };
 export const ReservationAggregate: AggregateType<ReservationState, ReservationEvent> = { snapshot_schema: null, initial: initialReservationState, evolve: evolveReservation };
 
 /** The ISP an operator belongs to: itself for the root, else the top of its ancestry. */

@@ -5,3 +5,4 @@ export const staffStream = (staff_id: string) => `staff-${staff_id}`;
 export const customerStream = (customer_id: string) => `customer-${customer_id}`;
 export const cardBatchStream = (batch_id: string) => `card-batch-${batch_id}`;
 export const routerStream = (router_id: string) => `router-${router_id}`;
+export const bookStream = (operator_id: string) => `book-${operator_id}`;

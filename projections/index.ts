@@ -1,5 +1,6 @@
 import type { Projection } from './projection.js';
 import { billingProjection } from './read-models/billing.js';
+import { booksProjection } from './read-models/books.js';
 import { cardsProjection } from './read-models/cards.js';
 import { customersProjection } from './read-models/customers.js';
 import { dashboardProjection } from './read-models/dashboard.js';
@@ -14,6 +15,7 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   cardsProjection,
   dashboardProjection,
   radiusProjection,
+  booksProjection,
 ];
 
 export function projectionNamed(name: string): Projection {
