@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventStore } from '../../eventstore/postgres/postgres-event-store.js';
 import { booksProjection } from '../../projections/read-models/books.js';
+import { rebuildProjection } from '../../projections/rebuild.js';
 import { Projector } from '../../projections/projector.js';
 import { waitForProjections } from '../../projections/status.js';
 import { ManualClock, runtimeOn } from '../support/demo-isp.js';
@@ -74,6 +75,22 @@ describe('books posted from the scenario', () => {
     }
     const receivables = await query<{ book_id: string; net: string }>(`SELECT book_id, (debit - credit)::text AS net FROM party_totals WHERE account_code = '1200'`);
     for (const receivable of receivables) expect(Number(receivable.net)).toBe(balance.get(receivable.book_id));
+  });
+
+  it('replays from position 0 to identical books: a hash of every book before and after the rebuild', async () => {
+    const hashes = async (): Promise<Record<string, string>> => {
+      const result = await query<{ book_id: string; hash: string }>(
+        `SELECT book_id, md5(string_agg(concat_ws('|', entry_id, line_no, entry_date, global_position, account_code, party, debit, credit, currency, due_on), E'\n' ORDER BY entry_id, line_no)) AS hash
+           FROM journal_lines GROUP BY book_id`,
+      );
+      return Object.fromEntries(result.map((row) => [row.book_id, row.hash]));
+    };
+    const before = await hashes();
+    const report = await rebuildProjection(database.pool, new PostgresEventStore(database.pool), booksProjection);
+    expect(report.identical).toBe(true);
+    expect(report.comparison!.every((table) => table.only_live === 0 && table.only_new === 0)).toBe(true);
+    expect(await hashes()).toEqual(before);
+    expect(Object.keys(before)).toHaveLength(3);
   });
 
   it("keeps each customer's account equal to its open bills less its credit", async () => {
