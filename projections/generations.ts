@@ -131,8 +131,11 @@ export async function createGeneration(
       state,
     ]);
     if (state === 'live') await pointViews(client, projection, schema);
+    // Read back on this connection: asking the pool for a second one while holding this one deadlocks as soon as
+    // every connection is held by a worker creating its generation (more projections than pool slots).
+    const created = (await liveOrBuilding(client, projection.name, generation))!;
     await client.query('COMMIT');
-    return (await liveOrBuilding(pool, projection.name, generation))!;
+    return created;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -141,8 +144,8 @@ export async function createGeneration(
   }
 }
 
-async function liveOrBuilding(pool: pg.Pool, name: string, generation: number): Promise<Generation | null> {
-  const result = await pool.query<GenerationRow>(`SELECT ${COLUMNS} FROM projection_generations WHERE name = $1 AND generation = $2`, [name, generation]);
+async function liveOrBuilding(db: pg.Pool | pg.ClientBase, name: string, generation: number): Promise<Generation | null> {
+  const result = await db.query<GenerationRow>(`SELECT ${COLUMNS} FROM projection_generations WHERE name = $1 AND generation = $2`, [name, generation]);
   return result.rows[0] === undefined ? null : toGeneration(result.rows[0]);
 }
 

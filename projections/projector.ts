@@ -31,7 +31,8 @@ const LOCK_CLASS = 7302;
 export class Projector {
   readonly events = new EventEmitter();
   readonly #workers: ProjectionWorker[];
-  readonly #lock_client: pg.Client;
+  /** The connection holding this process's leader locks; replaced by a new one after it breaks. */
+  #lock_client: pg.Client | null = null;
   #lock_connected: Promise<void> | null = null;
   /** The leader connection runs one query at a time; workers ask for their locks in turn. */
   #lock_queue: Promise<unknown> = Promise.resolve();
@@ -43,12 +44,6 @@ export class Projector {
     readonly options: ProjectorOptions = {},
   ) {
     this.events.setMaxListeners(0);
-    const config = pool.options as pg.ClientConfig;
-    this.#lock_client = new pg.Client({ ...config, application_name: 'ispbills-projector-leader' });
-    this.#lock_client.on('error', (error) => {
-      options.logger?.error({ err: error }, 'projector: leader connection lost; projections stop until it is back');
-      for (const worker of this.#workers) worker.lostLeadership();
-    });
     this.#workers = projections.map((projection) => new ProjectionWorker(this, projection));
   }
 
@@ -58,15 +53,39 @@ export class Projector {
 
   async stop(): Promise<void> {
     await Promise.all(this.#workers.map((worker) => worker.stop()));
-    await this.#lock_client.end().catch(() => undefined);
+    await this.#lock_client?.end().catch(() => undefined);
+  }
+
+  /** The leader connection, opened on first use and again after a failure (its locks died with the old one). */
+  #leaderConnection(): { client: pg.Client; connected: Promise<void> } {
+    if (this.#lock_client === null || this.#lock_connected === null) {
+      const client = new pg.Client({ ...(this.pool.options as pg.ClientConfig), application_name: 'ispbills-projector-leader' });
+      client.on('error', (error) => {
+        this.options.logger?.error({ err: error }, 'projector: leader connection lost; projections pause and ask for their locks again');
+        if (this.#lock_client === client) {
+          this.#lock_client = null;
+          this.#lock_connected = null;
+        }
+        for (const worker of this.#workers) worker.lostLeadership();
+      });
+      this.#lock_client = client;
+      this.#lock_connected = client.connect().then(() => undefined);
+    }
+    return { client: this.#lock_client, connected: this.#lock_connected! };
   }
 
   /** True when this process now leads the projection. */
   tryLead(name: string): Promise<boolean> {
     const attempt = this.#lock_queue.then(async () => {
-      this.#lock_connected ??= this.#lock_client.connect().then(() => undefined);
-      await this.#lock_connected;
-      const result = await this.#lock_client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [LOCK_CLASS, name]);
+      const { client, connected } = this.#leaderConnection();
+      try {
+        await connected;
+      } catch (error) {
+        this.#lock_client = null;
+        this.#lock_connected = null;
+        throw error;
+      }
+      const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [LOCK_CLASS, name]);
       return result.rows[0]!.locked;
     });
     this.#lock_queue = attempt.catch(() => undefined);
@@ -141,6 +160,10 @@ class ProjectionWorker {
 
   /** Applies the log to the live generation until it stops being live, fails on an event, or the worker stops. */
   private async follow(generation: Generation): Promise<void> {
+    // stop() may have run while this worker was asking for the lock or reading its generation: it found no
+    // subscription to stop, so one started now would poll forever and stop() would never return. Nothing is
+    // awaited between this check and `#subscription` being set, so a later stop() always finds it.
+    if (this.#stopping) return;
     const cache = new RowCache();
     let position: LogPosition = generation.position;
     let failure: unknown = null;

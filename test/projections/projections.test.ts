@@ -1,6 +1,5 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogPosition } from '../../eventstore/event-store.js';
 import { PostgresEventStore } from '../../eventstore/postgres/postgres-event-store.js';
 import { ALL_PROJECTIONS } from '../../projections/index.js';
 import { Projector } from '../../projections/projector.js';
@@ -9,18 +8,11 @@ import { changeCustomerDetails } from '../../commands/customer-commands.js';
 import { admin, ManualClock, runtimeOn } from '../support/demo-isp.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { buildScenario, type Scenario } from './scenario.js';
+import { lastWritten } from './last-written.js';
 
 let database: TestDatabase;
 let projector: Projector;
 let scenario: Scenario;
-
-export async function lastWritten(database: TestDatabase): Promise<LogPosition> {
-  const result = await database.pool.query<{ tx_id: string; global_position: string }>(
-    'SELECT tx_id::text AS tx_id, global_position FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1',
-  );
-  const row = result.rows[0]!;
-  return { commit: BigInt(row.tx_id), prepare: BigInt(row.global_position) };
-}
 
 beforeAll(async () => {
   database = await createTestDatabase(20);
@@ -32,7 +24,7 @@ beforeAll(async () => {
   await waitForProjections(
     database.pool,
     ALL_PROJECTIONS.map((projection) => projection.name),
-    await lastWritten(database),
+    await lastWritten(database.pool),
     { timeout_ms: 30_000 },
   );
 }, 60_000);
@@ -124,7 +116,7 @@ describe('read models built from the scenario', () => {
   });
 
   it('gives up waiting after the bound with a clear, coded error', async () => {
-    const beyond = { commit: (await lastWritten(database)).commit + 1_000_000n, prepare: 1n };
+    const beyond = { commit: (await lastWritten(database.pool)).commit + 1_000_000n, prepare: 1n };
     const waited = waitForProjections(database.pool, ['customers'], beyond, { timeout_ms: 150 });
     await expect(waited).rejects.toBeInstanceOf(ProjectionWaitTimeout);
     await expect(waited).rejects.toMatchObject({ code: 'PROJECTION_WAIT_TIMEOUT', projection: 'customers' });
