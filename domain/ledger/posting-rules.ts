@@ -9,7 +9,6 @@ import {
   CARD_COLLECTIONS,
   CASH,
   COMMISSION_INCOME,
-  CREDIT_NOTES,
   CUSTOMER_ACCOUNTS,
   GATEWAY_CLEARING,
   OTHER_INCOME,
@@ -124,8 +123,10 @@ export function postingsFor(event: PostableEvent, context: PostingContext): read
     }
     case 'credit-granted': {
       const d = customerEvent.data;
+      // Revenue is recognised on collection, so a credit note is not an expense: it lowers what the customer
+      // owes (or adds to its credit) and shows in the books as lower collections later.
       return customerEntry(event, context, d.customer_id, `Credit note ${d.amount} to customer ${d.customer_id} (${d.reason})`, (lines, customer) =>
-        lines.debit(CREDIT_NOTES, d.amount).credit(CUSTOMER_ACCOUNTS, d.amount, customer),
+        lines.debit(BILLED_NOT_COLLECTED, d.amount).credit(CUSTOMER_ACCOUNTS, d.amount, customer),
       );
     }
     case 'customer-moved': {
@@ -252,19 +253,21 @@ function moneyAlongChain(event: PostableEvent, context: PostingContext, money: C
     linesOf(child.parent_id).debit(PAYABLE_TO_CHILDREN, owed.negated(), child.book_id);
     linesOf(child.book_id).debit(RECEIVABLE_FROM_PARENT, owed, child.parent_id);
   }
-  const owner = money.chain[money.chain.length - 1];
+  // The customer's account lives with its owner now, which after a move is not the payment's chain's end.
+  const owner = context.customer(money.customer_id)?.owner ?? money.chain[money.chain.length - 1];
   if (owner !== undefined) {
     const settled = money.direction === 1 ? money.customer_settled : money.customer_settled.negated();
     linesOf(owner).debit(BILLED_NOT_COLLECTED, settled).credit(CUSTOMER_ACCOUNTS, settled, money.customer_id);
   }
+  const books = owner === undefined || money.chain.includes(owner) ? money.chain : [...money.chain, owner];
   const entries: JournalEntry[] = [];
-  for (const operator_id of money.chain) {
+  for (const operator_id of books) {
     const builder = builders.get(operator_id);
     if (builder === undefined || builder.lines.length === 0) continue;
     entries.push(entry(event, requireBook(context, operator_id, event), money.memo, builder.lines));
   }
   for (const operator_id of builders.keys()) {
-    if (!money.chain.includes(operator_id)) throw new PostingContextMissing(`operator ${operator_id} outside the customer's chain`, event);
+    if (!books.includes(operator_id)) throw new PostingContextMissing(`operator ${operator_id} outside the customer's chain`, event);
   }
   return entries;
 }

@@ -31,7 +31,7 @@ const totals = { debit: 'numeric', credit: 'numeric' } as const;
 
 export const booksProjection: Projection = {
   name: 'books',
-  version: 1,
+  version: 2,
   tables: [
     {
       name: BOOKS,
