@@ -13,8 +13,8 @@ import { asDomain, tenantOf } from './event-fields.js';
  *
  * What a router gets for a user:
  * - `radcheck`: `Cleartext-Password :=` (PAP and CHAP need the clear text), `Simultaneous-Use := 1`,
- *   `Calling-Station-Id ==` the bound MAC, `Expiration :=` the paid-until instant (daily customers; unix
- *   seconds, so no time zone is guessed), and `Auth-Type := Reject` while disabled.
+ *   `Calling-Station-Id ==` the bound MAC, `Expiration :=` the paid-until instant of an active account (daily
+ *   customers; unix seconds, so no time zone is guessed), and `Auth-Type := Reject` while disabled.
  * - groups: an active user is in `pkg-<package>` (rate limit, pool, quota; Fall-Through) then `isp-<tenant>`
  *   (interim interval); a suspended, expired or locked one only in `blocked-<tenant>`, which per the ISP's
  *   policy rejects (`radgroupcheck Auth-Type := Reject`) or admits into the suspended pool and address list.
@@ -41,7 +41,7 @@ const attributeTable = (name: string, owner: 'username' | 'groupname', default_o
 
 export const radiusProjection: Projection = {
   name: 'radius',
-  version: 1,
+  version: 2,
   tables: [
     {
       name: RADIUS_ACCOUNTS,
@@ -204,7 +204,9 @@ function userRows(account: Row): UserRow[] {
   }
   for (const login of logins) {
     check(login, 'Simultaneous-Use', ':=', '1');
-    if (account.expires_at !== null) check(login, 'Expiration', ':=', String(Math.floor(Date.parse(account.expires_at as string) / 1000)));
+    // Only an active account's paid-until instant is a check item: a blocked one is already decided by its
+    // group, and under the suspended-pool policy a past Expiration would refuse the walled garden it is owed.
+    if (account.expires_at !== null && account.status === 'active') check(login, 'Expiration', ':=', String(Math.floor(Date.parse(account.expires_at as string) / 1000)));
     if (account.disabled === true) check(login, 'Auth-Type', ':=', 'Reject');
     if (account.static_ip !== null) out.push({ table: 'radreply', row: { tenant, username: login, attribute: 'Framed-IP-Address', op: ':=', value: account.static_ip as string } });
     if (account.status === 'active') {

@@ -1,0 +1,311 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * RADIUS on the wire (RFC 2865 §3, RFC 2866 §3, RFC 3579 §3.2, RFC 5176 §3.5): the checks the npm `radius`
+ * package gets wrong or does not do. It compares authenticators as UTF-8 strings (lossy and not constant time),
+ * appends the Message-Authenticator last and only when the request had one, and throws on malformed input
+ * from inside its decoder. Everything here works on the raw bytes, validates lengths before anything reads
+ * them, and compares secrets-derived values with `timingSafeEqual`.
+ */
+export const CODE = {
+  ACCESS_REQUEST: 1,
+  ACCESS_ACCEPT: 2,
+  ACCESS_REJECT: 3,
+  ACCOUNTING_REQUEST: 4,
+  ACCOUNTING_RESPONSE: 5,
+  ACCESS_CHALLENGE: 11,
+  STATUS_SERVER: 12,
+  DISCONNECT_REQUEST: 40,
+  DISCONNECT_ACK: 41,
+  DISCONNECT_NAK: 42,
+  COA_REQUEST: 43,
+  COA_ACK: 44,
+  COA_NAK: 45,
+} as const;
+
+export const ATTRIBUTE = {
+  USER_NAME: 1,
+  USER_PASSWORD: 2,
+  CHAP_PASSWORD: 3,
+  NAS_IP_ADDRESS: 4,
+  NAS_PORT: 5,
+  SERVICE_TYPE: 6,
+  FRAMED_PROTOCOL: 7,
+  FRAMED_IP_ADDRESS: 8,
+  REPLY_MESSAGE: 18,
+  CLASS: 25,
+  VENDOR_SPECIFIC: 26,
+  CALLED_STATION_ID: 30,
+  CALLING_STATION_ID: 31,
+  NAS_IDENTIFIER: 32,
+  PROXY_STATE: 33,
+  ACCT_STATUS_TYPE: 40,
+  ACCT_DELAY_TIME: 41,
+  ACCT_INPUT_OCTETS: 42,
+  ACCT_OUTPUT_OCTETS: 43,
+  ACCT_SESSION_ID: 44,
+  ACCT_AUTHENTIC: 45,
+  ACCT_SESSION_TIME: 46,
+  ACCT_TERMINATE_CAUSE: 49,
+  ACCT_INPUT_GIGAWORDS: 52,
+  ACCT_OUTPUT_GIGAWORDS: 53,
+  EVENT_TIMESTAMP: 55,
+  CHAP_CHALLENGE: 60,
+  NAS_PORT_TYPE: 61,
+  CONNECT_INFO: 77,
+  MESSAGE_AUTHENTICATOR: 80,
+  NAS_PORT_ID: 87,
+  FRAMED_INTERFACE_ID: 96,
+  FRAMED_IPV6_PREFIX: 97,
+  ERROR_CAUSE: 101,
+  DELEGATED_IPV6_PREFIX: 123,
+  NAS_IPV6_ADDRESS: 95,
+  FRAMED_IPV6_ADDRESS: 168,
+} as const;
+
+/** RFC 2865 §3: a packet is 20–4096 octets; bytes past the Length field are padding and are ignored. */
+export const MIN_PACKET_LENGTH = 20;
+export const MAX_PACKET_LENGTH = 4096;
+export const AUTHENTICATOR_LENGTH = 16;
+const MESSAGE_AUTHENTICATOR_ATTRIBUTE_LENGTH = 18;
+
+export type RawAttribute = Readonly<{ type: number; value: Buffer }>;
+
+export type ParsedPacket = Readonly<{
+  code: number;
+  identifier: number;
+  /** The packet as the Length field delimits it (a view of the datagram, not a copy). */
+  packet: Buffer;
+  authenticator: Buffer;
+  attributes: readonly RawAttribute[];
+  /** Offset in `packet` of the (one) Message-Authenticator attribute, or -1. */
+  message_authenticator_offset: number;
+}>;
+
+export type Malformed = Readonly<{ malformed: string }>;
+
+/**
+ * The header and the attribute list, every length checked against what is there. Refuses what RFC 2865 says to
+ * silently discard: a Length outside 20–4096 or past the datagram, an attribute shorter than its own header or
+ * running past the packet, and (RFC 3579 §3.2) more than one Message-Authenticator or one of the wrong size.
+ */
+export function parsePacket(datagram: Buffer): ParsedPacket | Malformed {
+  if (datagram.length < MIN_PACKET_LENGTH) return { malformed: 'shorter than a RADIUS header' };
+  const length = datagram.readUInt16BE(2);
+  if (length < MIN_PACKET_LENGTH || length > MAX_PACKET_LENGTH) return { malformed: `Length ${length} outside 20–4096` };
+  if (length > datagram.length) return { malformed: `Length ${length} is more than the ${datagram.length} octets received` };
+  const packet = datagram.subarray(0, length);
+  const attributes: RawAttribute[] = [];
+  let message_authenticator_offset = -1;
+  for (let offset = MIN_PACKET_LENGTH; offset < length; ) {
+    if (offset + 2 > length) return { malformed: 'attribute header cut off' };
+    const type = packet[offset]!;
+    const attribute_length = packet[offset + 1]!;
+    if (attribute_length < 2) return { malformed: `attribute ${type} has length ${attribute_length}` };
+    if (offset + attribute_length > length) return { malformed: `attribute ${type} runs past the packet` };
+    if (type === ATTRIBUTE.MESSAGE_AUTHENTICATOR) {
+      if (attribute_length !== MESSAGE_AUTHENTICATOR_ATTRIBUTE_LENGTH) return { malformed: 'Message-Authenticator is not 16 octets' };
+      if (message_authenticator_offset !== -1) return { malformed: 'more than one Message-Authenticator' };
+      message_authenticator_offset = offset;
+    }
+    attributes.push({ type, value: packet.subarray(offset + 2, offset + attribute_length) });
+    offset += attribute_length;
+  }
+  return {
+    code: packet[0]!,
+    identifier: packet[1]!,
+    packet,
+    authenticator: packet.subarray(4, 4 + AUTHENTICATOR_LENGTH),
+    attributes,
+    message_authenticator_offset,
+  };
+}
+
+export const isMalformed = (parsed: ParsedPacket | Malformed): parsed is Malformed => 'malformed' in parsed;
+
+export function firstAttribute(parsed: Pick<ParsedPacket, 'attributes'>, type: number): Buffer | null {
+  for (const attribute of parsed.attributes) if (attribute.type === type) return attribute.value;
+  return null;
+}
+
+/** Equal lengths and equal bytes, in time that does not depend on where they differ. */
+export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(a, b);
+}
+
+const md5 = (...parts: readonly (Buffer | string)[]): Buffer => {
+  const hash = createHash('md5');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+};
+
+/** HMAC-MD5 over the packet with the Message-Authenticator's value zeroed and `authenticator` in the header. */
+function messageAuthenticatorOf(packet: Buffer, offset: number, secret: Buffer, authenticator: Buffer): Buffer {
+  const copy = Buffer.from(packet);
+  authenticator.copy(copy, 4);
+  copy.fill(0, offset + 2, offset + MESSAGE_AUTHENTICATOR_ATTRIBUTE_LENGTH);
+  return createHmac('md5', secret).update(copy).digest();
+}
+
+const ZERO_AUTHENTICATOR = Buffer.alloc(AUTHENTICATOR_LENGTH);
+
+/**
+ * RFC 3579 §3.2 for a request: the HMAC covers the packet with the Message-Authenticator zeroed and, in the
+ * header, the Access-Request's (random) authenticator — or, for Accounting-, Disconnect- and CoA-Request
+ * (RFC 5176 §3.5), 16 zero octets, since their authenticator is computed over the finished packet.
+ */
+export function verifyRequestMessageAuthenticator(parsed: ParsedPacket, secret: Buffer): boolean {
+  const offset = parsed.message_authenticator_offset;
+  if (offset === -1) return false;
+  const computed_authenticator = parsed.code === CODE.ACCOUNTING_REQUEST || parsed.code === CODE.DISCONNECT_REQUEST || parsed.code === CODE.COA_REQUEST;
+  const expected = messageAuthenticatorOf(parsed.packet, offset, secret, computed_authenticator ? ZERO_AUTHENTICATOR : parsed.authenticator);
+  return constantTimeEqual(expected, parsed.packet.subarray(offset + 2, offset + MESSAGE_AUTHENTICATOR_ATTRIBUTE_LENGTH));
+}
+
+/** RFC 2866 §3 / RFC 5176 §3.5: MD5(Code | Identifier | Length | 16 zero octets | Attributes | Secret). */
+export function verifyRequestAuthenticator(parsed: ParsedPacket, secret: Buffer): boolean {
+  const zeroed = Buffer.from(parsed.packet);
+  zeroed.fill(0, 4, 4 + AUTHENTICATOR_LENGTH);
+  return constantTimeEqual(md5(zeroed, secret), parsed.authenticator);
+}
+
+/** A reply's Response Authenticator: MD5(Code | Identifier | Length | Request Authenticator | Attributes | Secret). */
+export function verifyResponse(response: ParsedPacket, request_authenticator: Buffer, secret: Buffer): boolean {
+  const copy = Buffer.from(response.packet);
+  request_authenticator.copy(copy, 4);
+  if (!constantTimeEqual(md5(copy, secret), response.authenticator)) return false;
+  if (response.message_authenticator_offset === -1) return true;
+  const offset = response.message_authenticator_offset;
+  const expected = messageAuthenticatorOf(response.packet, offset, secret, request_authenticator);
+  return constantTimeEqual(expected, response.packet.subarray(offset + 2, offset + MESSAGE_AUTHENTICATOR_ATTRIBUTE_LENGTH));
+}
+
+/**
+ * RFC 2865 §5.2: User-Password is the password NUL-padded to a multiple of 16 (at most 128 octets), each block
+ * XORed with MD5(secret | previous cipher block), the first with the Request Authenticator. The clear text
+ * ends at the first NUL, as FreeRADIUS reads it. Null when the attribute cannot be a User-Password.
+ */
+export function decryptUserPassword(cipher: Buffer, secret: Buffer, authenticator: Buffer): Buffer | null {
+  if (cipher.length < 16 || cipher.length > 128 || cipher.length % 16 !== 0) return null;
+  const clear = Buffer.allocUnsafe(cipher.length);
+  let previous = authenticator;
+  for (let block = 0; block < cipher.length; block += 16) {
+    const key = md5(secret, previous);
+    for (let i = 0; i < 16; i += 1) clear[block + i] = cipher[block + i]! ^ key[i]!;
+    previous = cipher.subarray(block, block + 16);
+  }
+  const end = clear.indexOf(0);
+  return end === -1 ? clear : clear.subarray(0, end);
+}
+
+/** The inverse, for test clients and the benchmark's load generator. */
+export function encryptUserPassword(password: Buffer, secret: Buffer, authenticator: Buffer): Buffer {
+  const padded = Buffer.alloc(Math.max(16, Math.ceil(password.length / 16) * 16));
+  password.copy(padded);
+  const cipher = Buffer.allocUnsafe(padded.length);
+  let previous = authenticator;
+  for (let block = 0; block < padded.length; block += 16) {
+    const key = md5(secret, previous);
+    for (let i = 0; i < 16; i += 1) cipher[block + i] = padded[block + i]! ^ key[i]!;
+    previous = cipher.subarray(block, block + 16);
+  }
+  return cipher;
+}
+
+/**
+ * RFC 1994 / RFC 2865 §2.2: CHAP-Password is one octet of CHAP Identifier then MD5(Identifier | password |
+ * challenge); the challenge is CHAP-Challenge when present, else the Request Authenticator.
+ */
+export function verifyChap(chap_password: Buffer, password: Buffer, challenge: Buffer): boolean {
+  if (chap_password.length !== 17) return false;
+  const expected = md5(chap_password.subarray(0, 1), password, challenge);
+  return constantTimeEqual(expected, chap_password.subarray(1));
+}
+
+/** Code | Identifier | Length | Authenticator | attributes (already encoded TLVs). */
+function assemble(code: number, identifier: number, authenticator: Buffer, attributes: Buffer): Buffer {
+  const length = MIN_PACKET_LENGTH + attributes.length;
+  if (length > MAX_PACKET_LENGTH) throw new RangeError(`a RADIUS packet of ${length} octets is over 4096`);
+  const packet = Buffer.allocUnsafe(length);
+  packet[0] = code;
+  packet[1] = identifier;
+  packet.writeUInt16BE(length, 2);
+  authenticator.copy(packet, 4);
+  attributes.copy(packet, MIN_PACKET_LENGTH);
+  return packet;
+}
+
+const EMPTY_MESSAGE_AUTHENTICATOR = Buffer.from([ATTRIBUTE.MESSAGE_AUTHENTICATOR, MESSAGE_AUTHENTICATOR_ATTRIBUTE_LENGTH, ...new Array<number>(16).fill(0)]);
+
+/**
+ * A signed reply to a request: Message-Authenticator as the first attribute (what BlastRADIUS-hardened clients
+ * check first), then `attributes` (encoded TLVs), then the request's Proxy-State attributes in order (RFC 2865
+ * §5.33). The HMAC is computed with the Request Authenticator in the header, then the Response Authenticator.
+ */
+export function signReply(
+  code: number,
+  request: Pick<ParsedPacket, 'identifier' | 'authenticator' | 'attributes'>,
+  attributes: Buffer,
+  secret: Buffer,
+  options: Readonly<{ message_authenticator?: boolean }> = {},
+): Buffer {
+  const with_message_authenticator = options.message_authenticator ?? true;
+  const proxy_states: Buffer[] = [];
+  for (const attribute of request.attributes) {
+    if (attribute.type === ATTRIBUTE.PROXY_STATE) proxy_states.push(Buffer.from([ATTRIBUTE.PROXY_STATE, attribute.value.length + 2]), attribute.value);
+  }
+  const body = Buffer.concat([...(with_message_authenticator ? [EMPTY_MESSAGE_AUTHENTICATOR] : []), attributes, ...proxy_states]);
+  const packet = assemble(code, request.identifier, request.authenticator, body);
+  if (with_message_authenticator) createHmac('md5', secret).update(packet).digest().copy(packet, MIN_PACKET_LENGTH + 2);
+  md5(packet, secret).copy(packet, 4);
+  return packet;
+}
+
+/**
+ * A request the server sends (Disconnect-Request, CoA-Request; RFC 5176 §3.5): Message-Authenticator first,
+ * computed over the packet with a zero authenticator, then the Request Authenticator over the whole packet.
+ */
+export function signServerRequest(code: number, identifier: number, attributes: Buffer, secret: Buffer): Buffer {
+  const packet = assemble(code, identifier, Buffer.alloc(AUTHENTICATOR_LENGTH), Buffer.concat([EMPTY_MESSAGE_AUTHENTICATOR, attributes]));
+  const hmac = createHmac('md5', secret).update(packet).digest();
+  hmac.copy(packet, MIN_PACKET_LENGTH + 2);
+  md5(packet, secret).copy(packet, 4);
+  return packet;
+}
+
+/**
+ * An Access-Request (or Status-Server) as a router sends it, for tests and the load generator: random
+ * authenticator, Message-Authenticator first. `attributes` gets the authenticator (User-Password depends on it).
+ */
+export function signAccessRequest(
+  identifier: number,
+  attributes: (authenticator: Buffer) => Buffer,
+  secret: Buffer,
+  authenticator: Buffer = randomBytes(16),
+  code: number = CODE.ACCESS_REQUEST,
+): Buffer {
+  const packet = assemble(code, identifier, authenticator, Buffer.concat([EMPTY_MESSAGE_AUTHENTICATOR, attributes(authenticator)]));
+  createHmac('md5', secret).update(packet).digest().copy(packet, MIN_PACKET_LENGTH + 2);
+  return packet;
+}
+
+/** An Accounting-Request as a router sends it (RFC 2866 §3 Request Authenticator; no Message-Authenticator). */
+export function signAccountingRequest(identifier: number, attributes: Buffer, secret: Buffer): Buffer {
+  const packet = assemble(CODE.ACCOUNTING_REQUEST, identifier, Buffer.alloc(AUTHENTICATOR_LENGTH), attributes);
+  md5(packet, secret).copy(packet, 4);
+  return packet;
+}
+
+/** One attribute as a TLV; values over 253 octets cannot be one attribute. */
+export function tlv(type: number, value: Buffer | string): Buffer {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  if (bytes.length > 253) throw new RangeError(`attribute ${type} value of ${bytes.length} octets is over 253`);
+  return Buffer.concat([Buffer.from([type, bytes.length + 2]), bytes]);
+}
+
+export const integerValue = (value: number): Buffer => {
+  const bytes = Buffer.allocUnsafe(4);
+  bytes.writeUInt32BE(value >>> 0);
+  return bytes;
+};
