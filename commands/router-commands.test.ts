@@ -120,3 +120,35 @@ describe('the ISP’s RADIUS policy on a real PostgreSQL event store', () => {
     expect(code(await setRadiusPolicy(runtime, admin(demo.tenant), { operator_id: demo.tenant, ...policy, suspended_pool: null }))).toBe('INVALID_INPUT');
   });
 });
+
+describe('router API connections and setup settings on a real PostgreSQL event store', () => {
+  it('stores the API password only sealed, keeps it when the same password comes again, and refuses bad input without appending', async () => {
+    const { AesGcmSecretBox } = await import('../router-agent/credentials.js');
+    const { randomBytes } = await import('node:crypto');
+    const { setRouterConnection, setRouterSetup } = await import('./router-commands.js');
+    const sealer = new AesGcmSecretBox(randomBytes(32));
+    const demo = await createDemoIsp(runtime);
+    const envelope = admin(demo.tenant);
+    const { router_id } = ok(await registerRouter(runtime, envelope, router()));
+    const connection = { router_id, host: '192.0.2.1', transport: 'api-ssl' as const, username: 'ispbills', routeros_version: '7.18.2', tls_fingerprint_sha256: 'AB'.repeat(32) };
+    ok(await setRouterConnection(runtime, envelope, { ...connection, password: 'correct horse battery' }, sealer));
+    const events = await runtime.store.readStream(routerStream(router_id));
+    expect(JSON.stringify(events.map((event) => [event.data, event.metadata]))).not.toContain('correct horse');
+    const sealed = (events.at(-1)!.data as { password_sealed: string }).password_sealed;
+    expect(sealer.open(router_id, sealed)).toBe('correct horse battery');
+    expect(events.at(-1)!.data).toMatchObject({ port: 8729, host: '192.0.2.1' });
+
+    const revision = await runtime.store.streamRevision(routerStream(router_id));
+    const again = await setRouterConnection(runtime, envelope, { ...connection, password: 'correct horse battery' }, sealer);
+    expect(again.ok && again.position).toBeNull();
+    expect(code(await setRouterConnection(runtime, envelope, { ...connection, password: 'bell\u0007' }, sealer))).toBe('INVALID_INPUT');
+    expect(code(await setRouterConnection(runtime, envelope, { ...connection, password: 'x', routeros_version: 'eight' }, sealer))).toBe('INVALID_INPUT');
+    expect(code(await setRouterConnection(runtime, as(demo.tenant, 'reseller'), { ...connection, password: '\u0007' }, sealer))).toBe('NOT_PERMITTED');
+    expect(code(await setRouterSetup(runtime, envelope, { router_id, radius_address: 'nowhere', radius_auth_port: 1812, radius_accounting_port: 1813, radius_timeout_ms: 3000, pppoe_servers: [], hotspot_profiles: [], portal_host: null, portal_address: null, suspended_pool_ranges: null, static_ip: { mode: 'none' }, static_ip_networks: [] }))).toBe('INVALID_INPUT');
+    expect(await runtime.store.streamRevision(routerStream(router_id))).toBe(revision);
+
+    ok(await setRouterConnection(runtime, envelope, { ...connection, password: null, routeros_version: '7.19' }, sealer));
+    const kept = (await runtime.store.readStream(routerStream(router_id))).at(-1)!.data as { password_sealed: string; routeros_version: string };
+    expect(kept).toMatchObject({ password_sealed: sealed, routeros_version: '7.19' });
+  });
+});

@@ -1,4 +1,17 @@
-import { decideRegisterRouter, decideRemoveRouter, decideUpdateRouter, type RegisterRouter, type RouterEvent, type RouterState, type UpdateRouter } from '../domain/routers/router.js';
+import {
+  decideRegisterRouter,
+  decideRemoveRouter,
+  decideSetRouterConnection,
+  decideSetRouterSetup,
+  decideUpdateRouter,
+  type RegisterRouter,
+  type RouterEvent,
+  type RouterState,
+  type SetRouterConnection,
+  type UpdateRouter,
+} from '../domain/routers/router.js';
+import { checkApiPassword } from '../domain/routers/router-connection.js';
+import type { RouterSetup } from '../domain/routers/router-setup.js';
 import type { Decision } from '../domain/shared/decider.js';
 import { rejection } from '../domain/shared/rejection.js';
 import { RouterAggregate } from './aggregates.js';
@@ -62,5 +75,55 @@ export function removeRouter(runtime: CommandRuntime, envelope: CommandEnvelope,
     const reservations = await reservationWrites(runtime, context, command.router_id, [], [nasIp(router.state.nas_ip)]);
     if (isPlan(reservations)) return reservations;
     return routerPlan(router, decision, null, reservations);
+  });
+}
+
+/**
+ * Seals and opens router API passwords (router-agent/credentials.ts implements it with the deployment's key):
+ * commands get it handed in, so this layer never holds a key of its own.
+ */
+export type PasswordSealer = Readonly<{ seal: (router_id: string, plaintext: string) => string; open: (router_id: string, sealed: string) => string }>;
+
+/** What a caller sends: the password in clear (sealed here before anything is stored), or none to keep it. */
+export type SetRouterConnectionRequest = Omit<SetRouterConnection, 'password_sealed'> & Readonly<{ password?: string | null }>;
+
+/**
+ * Sets how the agent reaches the router. The clear password is checked, then sealed; the same password as
+ * before keeps its sealed value, so repeating a request appends nothing. The request hash of an idempotent
+ * call never contains the password: only its presence.
+ */
+export function setRouterConnection(runtime: CommandRuntime, envelope: CommandEnvelope, request: SetRouterConnectionRequest, sealer: PasswordSealer): Promise<CommandResult<null>> {
+  const { password, ...rest } = request;
+  const logged = { ...rest, password_given: password !== undefined && password !== null };
+  return runtime.execute(envelope, 'set-router-connection', logged, async (context) => {
+    const router = await loadRouter(runtime, context.tenant, request.router_id);
+    let password_sealed: string | null = null;
+    if (password !== undefined && password !== null) {
+      const problem = checkApiPassword(password);
+      if (problem !== null) {
+        // Who may not change the router hears that first, whatever the password.
+        const gate = decideSetRouterConnection(router.state, { ...rest, password_sealed: null }, context);
+        return refusePlan(!gate.ok && gate.rejection.code !== 'INVALID_INPUT' ? gate.rejection : rejection('INVALID_INPUT', problem));
+      }
+      const current = router.state.connection?.password_sealed;
+      password_sealed = current !== undefined && openOrNull(sealer, request.router_id, current) === password ? current : sealer.seal(request.router_id, password);
+    }
+    return routerPlan(router, decideSetRouterConnection(router.state, { ...rest, password_sealed }, context), null, []);
+  });
+}
+
+function openOrNull(sealer: PasswordSealer, router_id: string, sealed: string): string | null {
+  try {
+    return sealer.open(router_id, sealed);
+  } catch {
+    return null;
+  }
+}
+
+/** Sets what one-click setup puts on the router and how static-IP customers are handled there. */
+export function setRouterSetup(runtime: CommandRuntime, envelope: CommandEnvelope, command: Readonly<{ router_id: string } & RouterSetup>): Promise<CommandResult<null>> {
+  return runtime.execute(envelope, 'set-router-setup', command as never, async (context) => {
+    const router = await loadRouter(runtime, context.tenant, command.router_id);
+    return routerPlan(router, decideSetRouterSetup(router.state, command, context), null, []);
   });
 }

@@ -3,6 +3,8 @@ import type { ActorRole, CommandContext } from '../shared/command-context.js';
 import { accept, refuse, type Decision, type DomainEvent } from '../shared/decider.js';
 import { checkId } from '../shared/ids.js';
 import { rejection } from '../shared/rejection.js';
+import { checkRouterConnection, DEFAULT_MANAGEMENT_PORTS, type RouterConnection, type RouterTransport } from './router-connection.js';
+import { checkRouterSetup, type RouterSetup } from './router-setup.js';
 
 /** Where RouterOS listens for CoA and Disconnect requests unless told otherwise (RFC 5176's port). */
 export const DEFAULT_COA_PORT = 3799;
@@ -45,9 +47,24 @@ export type RouterSettings = Readonly<{
 export type RouterEvent =
   | DomainEvent<'router-registered', { router_id: string; tenant: string } & RouterSettings>
   | DomainEvent<'router-updated', { router_id: string } & RouterSettings>
-  | DomainEvent<'router-removed', { router_id: string }>;
+  | DomainEvent<'router-removed', { router_id: string }>
+  /** How the router-agent reaches the router's API (the password sealed); replaces the previous connection. */
+  | DomainEvent<'router-connection-set', { router_id: string } & RouterConnection>
+  /** What one-click setup puts on the router and how static-IP customers are handled there. */
+  | DomainEvent<'router-setup-set', { router_id: string } & RouterSetup>;
 
-export type RouterState = Readonly<{ exists: boolean; removed: boolean; router_id: string; tenant: string } & RouterSettings>;
+export type RouterState = Readonly<
+  {
+    exists: boolean;
+    removed: boolean;
+    router_id: string;
+    tenant: string;
+    /** null until the ISP tells the agent how to reach the router. */
+    connection: RouterConnection | null;
+    /** null until the ISP sets what setup puts on the router. */
+    setup: RouterSetup | null;
+  } & RouterSettings
+>;
 
 export const initialRouterState = (): RouterState => ({
   exists: false,
@@ -60,16 +77,26 @@ export const initialRouterState = (): RouterState => ({
   coa_port: DEFAULT_COA_PORT,
   require_message_authenticator: true,
   description: '',
+  connection: null,
+  setup: null,
 });
 
 export function evolveRouter(state: RouterState, event: RouterEvent): RouterState {
   switch (event.type) {
     case 'router-registered':
-      return { ...event.data, exists: true, removed: false };
+      return { ...event.data, exists: true, removed: false, connection: null, setup: null };
     case 'router-updated':
       return { ...state, ...event.data };
     case 'router-removed':
       return { ...state, removed: true };
+    case 'router-connection-set': {
+      const { router_id: _id, ...connection } = event.data;
+      return { ...state, connection };
+    }
+    case 'router-setup-set': {
+      const { router_id: _id, ...setup } = event.data;
+      return { ...state, setup };
+    }
   }
 }
 
@@ -166,3 +193,79 @@ export function decideRemoveRouter(state: RouterState, router_id: string, contex
   if (state.removed) return refuse(rejection('ROUTER_REMOVED', `router ${state.name} was already removed`));
   return accept({ type: 'router-removed', data: { router_id: state.router_id } });
 }
+
+/**
+ * What a caller sends to set the API connection. The handler seals the password first: `password_sealed` is
+ * the sealed new password, or null to keep the current one. The port defaults to the transport's.
+ */
+export type SetRouterConnection = Readonly<{
+  router_id: string;
+  host: string;
+  transport: RouterTransport;
+  port?: number;
+  username: string;
+  password_sealed: string | null;
+  routeros_version: string;
+  tls_fingerprint_sha256?: string | null;
+}>;
+
+/**
+ * Rules, in order: the caller is an admin or manager; the router exists in this ISP; it is not removed; a
+ * password is given or kept; the connection is valid (host, transport, port, user, sealed password, version,
+ * fingerprint). Setting what is already set appends nothing.
+ */
+export function decideSetRouterConnection(state: RouterState, command: SetRouterConnection, context: CommandContext): Decision<RouterEvent> {
+  const refused = checkChangeable(state, command.router_id, context);
+  if (refused !== null) return refuse(refused);
+  const password_sealed = command.password_sealed ?? state.connection?.password_sealed ?? null;
+  if (password_sealed === null) return refuse(rejection('INVALID_INPUT', 'the router has no API password yet; give one'));
+  const connection = checkRouterConnection({
+    host: command.host,
+    transport: command.transport,
+    port: command.port ?? DEFAULT_MANAGEMENT_PORTS[command.transport] ?? 0,
+    username: command.username,
+    password_sealed,
+    routeros_version: command.routeros_version,
+    tls_fingerprint_sha256: command.tls_fingerprint_sha256 ?? null,
+  });
+  if (typeof connection === 'string') return refuse(rejection('INVALID_INPUT', connection));
+  if (state.connection !== null && sameJson(state.connection, connection)) return accept();
+  return accept({ type: 'router-connection-set', data: { router_id: state.router_id, ...connection } });
+}
+
+/**
+ * Rules, in order: the caller is an admin or manager; the router exists in this ISP; it is not removed; the
+ * setup is valid (see checkRouterSetup for its order). Setting what is already set appends nothing.
+ */
+export function decideSetRouterSetup(state: RouterState, command: Readonly<{ router_id: string } & RouterSetup>, context: CommandContext): Decision<RouterEvent> {
+  const refused = checkChangeable(state, command.router_id, context);
+  if (refused !== null) return refuse(refused);
+  const { router_id: _id, ...requested } = command;
+  const setup = checkRouterSetup(requested);
+  if (typeof setup === 'string') return refuse(rejection('INVALID_INPUT', setup));
+  if (state.setup !== null && sameJson(state.setup, setup)) return accept();
+  return accept({ type: 'router-setup-set', data: { router_id: state.router_id, ...setup } });
+}
+
+function checkChangeable(state: RouterState, router_id: string, context: CommandContext) {
+  const forbidden = checkManager(context);
+  if (forbidden !== null) return forbidden;
+  if (!isVisible(state, context)) return rejection('ROUTER_NOT_FOUND', `no router ${router_id} in this ISP`);
+  if (state.removed) return rejection('ROUTER_REMOVED', `router ${state.name} was removed; register a new one`);
+  return null;
+}
+
+/**
+ * Plain JSON values compared whatever their key order: settings folded from stored events come back with
+ * their keys in the database's order, not the checker's.
+ */
+const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
+const canonical = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(canonical).join(',')}]`
+    : value !== null && typeof value === 'object'
+      ? `{${Object.keys(value)
+          .sort()
+          .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+          .join(',')}}`
+      : JSON.stringify(value);
