@@ -1,26 +1,67 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type pg from 'pg';
-import type { FastifyBaseLogger } from 'fastify';
+import { CommandRuntime, systemClock, type Clock } from '../commands/command-runtime.js';
+import { PostgresSnapshotStore } from '../commands/snapshots.js';
 import type { EventStore } from '../eventstore/event-store.js';
+import { authRoutes } from './access/auth-routes.js';
+import { installAccessControl } from './access/route-access.js';
+import { settingsFor, type ApiDependencies, type ApiSettings } from './dependencies.js';
+import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { API_ROUTES } from './routes/index.js';
+import { rejectUnstorableText } from './routes/storable-text.js';
 
 export type AppDependencies = Readonly<{
   pool: pg.Pool;
   store: EventStore;
   logger: FastifyBaseLogger;
+  clock?: Clock;
+  runtime?: CommandRuntime;
+  settings?: ApiSettings;
 }>;
 
-/** The HTTP application: structured logs (pino), zod schemas for every route, one plugin per area. */
+/**
+ * The HTTP application: structured logs (pino), zod schemas for every body, query, params and reply, OpenAPI
+ * at /docs, one access rule per route enforced by one hook, one error catalogue, one plugin per area.
+ */
 export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: dependencies.logger,
     // Request bodies are small JSON commands; a larger one is a mistake or an attack.
     bodyLimit: 1_048_576,
     requestTimeout: 30_000,
+    trustProxy: true,
   });
+  const clock = dependencies.clock ?? systemClock;
+  const deps: ApiDependencies = {
+    pool: dependencies.pool,
+    store: dependencies.store,
+    logger: dependencies.logger,
+    clock,
+    runtime: dependencies.runtime ?? new CommandRuntime({ store: dependencies.store, snapshots: new PostgresSnapshotStore(dependencies.pool), clock }),
+    settings: dependencies.settings ?? settingsFor('http://localhost:3000'),
+  };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'IspBills API', version: '1', description: 'Every capability of IspBills. Log in at /api/v1/auth/login or send `Authorization: Bearer ibt_…`.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'ispbills_session' }, token: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  installAccessControl(app, deps.pool, clock);
+  // After the access check (a stranger learns nothing), before any schema or handler sees the input.
+  app.addHook('preValidation', rejectUnstorableText);
   await app.register(healthRoutes, { pool: dependencies.pool, store: dependencies.store });
+  await app.register(authRoutes, deps);
+  for (const routes of API_ROUTES) await app.register(routes, deps);
   return app;
 }

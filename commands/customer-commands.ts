@@ -1,4 +1,5 @@
-import type { BillingProfile, CustomerEvent, CustomerState } from '../domain/customers/customer.js';
+import type { BillingProfile, ContactPreferences, CustomerEvent, CustomerState } from '../domain/customers/customer.js';
+import { decideSetContactPreferences } from '../domain/customers/contact.js';
 import type { IdentifierKind } from '../domain/customers/identifiers.js';
 import {
   decideBindMac,
@@ -147,6 +148,9 @@ export const enableCustomer = simple<{ customer_id: string }>('enable-customer',
 export const setExpiry = simple<{ customer_id: string; expires_on: string; reason: string }>('set-expiry', (s, c, ctx) => decideSetExpiry(s, c.expires_on, c.reason, ctx));
 export const changeCustomerDetails = simple<{ customer_id: string; name: string; mobile: string; zone: string }>('change-customer-details', (s, c) => decideChangeDetails(s, c));
 export const switchBillingProfile = simple<{ customer_id: string; profile: BillingProfile }>('switch-billing-profile', (s, c, ctx) => decideSwitchProfile(s, c.profile, ctx));
+export const setContactPreferences = simple<{ customer_id: string } & ContactPreferences>('set-contact-preferences', (s, c, ctx) =>
+  decideSetContactPreferences(s, { email: c.email, language: c.language, channels: c.channels }, ctx),
+);
 
 export function changePackage(runtime: CommandRuntime, envelope: CommandEnvelope, command: { customer_id: string; package_id: string }): Promise<CommandResult<null>> {
   return runtime.execute(envelope, 'change-package', command, async (context) => {

@@ -3,6 +3,11 @@ import * as eventStore from './0001-event-store.js';
 import * as streamSnapshots from './0002-stream-snapshots.js';
 import * as appendFunction from './0003-append-function.js';
 import * as projections from './0004-projections.js';
+import * as radiusAccounting from './0005-radius-accounting.js';
+import * as routerOutbox from './0006-router-outbox.js';
+import * as apiAccess from './0007-api-access.js';
+import * as notifications from './0008-notifications.js';
+import * as gatewaySessions from './0009-gateway-sessions.js';
 
 /** Every migration in order. Names sort by their numeric prefix; a new migration gets the next number. */
 const migrations: Readonly<Record<string, Migration>> = {
@@ -10,6 +15,11 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0002-stream-snapshots': streamSnapshots,
   '0003-append-function': appendFunction,
   '0004-projections': projections,
+  '0005-radius-accounting': radiusAccounting,
+  '0006-router-outbox': routerOutbox,
+  '0007-api-access': apiAccess,
+  '0008-notifications': notifications,
+  '0009-gateway-sessions': gatewaySessions,
 };
 
 const provider: MigrationProvider = {

@@ -8,7 +8,7 @@ describe('docker-compose.yml', () => {
 
   it('is accepted by docker-compose and names PostgreSQL, KurrentDB and every ispbills role', () => {
     const rendered = config({ POSTGRES_PASSWORD: 'secret' });
-    for (const service of ['postgres:', 'kurrentdb:', 'migrate:', 'serve:', 'project:']) expect(rendered).toContain(service);
+    for (const service of ['postgres:', 'kurrentdb:', 'migrate:', 'serve:', 'project:', 'router-agent:', 'radius:', 'freeradius:']) expect(rendered).toContain(service);
     expect(rendered).toContain('postgres://ispbills:secret@postgres:5432/ispbills');
   });
 

@@ -120,15 +120,18 @@ export type CpuUse = Readonly<{
   busiest_other: Readonly<{ name: string; cores: number }> | null;
 }>;
 
-/** Starts measuring; the returned function ends the measurement. `postgres_pid` is the postmaster's pid. */
-export function startCpuMeter(postgres_pid: number | null = null): () => CpuUse {
+/**
+ * Starts measuring; the returned function ends the measurement. `postgres_pid` is the postmaster's pid;
+ * `child_pids` are processes this benchmark started (a projector of its own), counted with Node.
+ */
+export function startCpuMeter(postgres_pid: number | null = null, child_pids: readonly number[] = []): () => CpuUse {
   const start = sampleCpu();
   return () => {
     const end = sampleCpu();
     const ticks = end.total - start.total;
     const seconds = (end.at - start.at) / 1000;
     const busy_cores = ticks === 0 ? 0 : ((end.busy - start.busy) / ticks) * cpuCount();
-    const node_cores = (end.self_us - start.self_us) / 1e6 / seconds;
+    let node_cores = (end.self_us - start.self_us) / 1e6 / seconds;
     const before = new Map(start.processes.map((entry) => [entry.pid, entry.ticks]));
     let postgres_ticks = 0;
     let busiest_other: { name: string; cores: number } | null = null;
@@ -136,6 +139,7 @@ export function startCpuMeter(postgres_pid: number | null = null): () => CpuUse 
       // A process that started during the measurement counts from zero.
       const used = (entry.ticks - (before.get(entry.pid) ?? 0)) / CLOCK_TICKS_PER_SECOND / seconds;
       if (postgres_pid !== null && (entry.pid === postgres_pid || entry.ppid === postgres_pid)) postgres_ticks += used;
+      else if (child_pids.includes(entry.pid)) node_cores += used;
       else if (entry.pid !== process.pid && used > (busiest_other?.cores ?? 0)) busiest_other = { name: entry.name, cores: used };
     }
     const postgres_cores = postgres_pid === null ? null : postgres_ticks;

@@ -64,10 +64,23 @@ export function decideIssueMonthlyBill(state: CustomerState, pkg: PackageState, 
   };
   // Advance payments wait as credit and settle the bill the moment it exists.
   const credit = Money.parse(state.credit, state.currency);
-  if (!credit.isPositive()) return accept(issued);
+  const renewal = quotaRenewal(state, period);
+  if (!credit.isPositive()) return accept(issued, ...renewal);
   const applied = Money.min(credit, amount);
-  return accept<CustomerEvent>(issued, { type: 'credit-applied', data: { customer_id: state.customer_id, bill_id, amount: applied.toString() } });
+  return accept<CustomerEvent>(issued, { type: 'credit-applied', data: { customer_id: state.customer_id, bill_id, amount: applied.toString() } }, ...renewal);
 }
+
+/**
+ * A monthly customer locked because its data quota ran out gets a fresh quota with the next period: the bill
+ * that opens the period reactivates it (unless it is also locked for unpaid bills, which only payment lifts).
+ */
+function quotaRenewal(state: CustomerState, period: YearMonth): CustomerEvent[] {
+  if (state.quota_locked_period === null || state.quota_locked_period === monthlyUsagePeriod(period) || !state.expired || state.locked_for_unpaid) return [];
+  return [{ type: 'customer-reactivated', data: { customer_id: state.customer_id, reason: 'quota-renewed' } }];
+}
+
+/** The usage period a monthly customer's data quota counts in: its billing period (domain/usage). */
+export const monthlyUsagePeriod = (period: YearMonth): string => `period:${period}`;
 
 function latest(first: LocalDate, ...others: readonly (LocalDate | null)[]): LocalDate {
   let result = first;

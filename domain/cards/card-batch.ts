@@ -28,7 +28,12 @@ export type CardEvent =
       }
     >
   | DomainEvent<'cards-assigned', { batch_id: string; serials: readonly string[]; to_operator_id: string; to_staff_id: string | null }>
-  | DomainEvent<'card-redeemed', { batch_id: string; serial: string; customer_id: string; payment_id: string; redeemed_at: string }>;
+  | DomainEvent<'card-redeemed', { batch_id: string; serial: string; customer_id: string; payment_id: string; redeemed_at: string }>
+  /**
+   * The scheduler's card expiry on the first local day after `expires_on`: the cards not redeemed by then are
+   * worthless from now on (what they were worth is breakage for the books).
+   */
+  | DomainEvent<'card-batch-expired', { batch_id: string; expires_on: LocalDate; expired_on: LocalDate; unredeemed: number; unredeemed_value: string }>;
 
 export type CardBatchState = Readonly<{
   exists: boolean;
@@ -41,6 +46,7 @@ export type CardBatchState = Readonly<{
   pin_hashes: Readonly<Record<string, string>>;
   holders: Readonly<Record<string, Readonly<{ operator_id: string; staff_id: string | null }>>>;
   redeemed: Readonly<Record<string, string>>;
+  expired: boolean;
 }>;
 
 export const initialCardBatchState = (): CardBatchState => ({
@@ -54,6 +60,7 @@ export const initialCardBatchState = (): CardBatchState => ({
   pin_hashes: {},
   holders: {},
   redeemed: {},
+  expired: false,
 });
 
 export function evolveCardBatch(state: CardBatchState, event: CardEvent): CardBatchState {
@@ -77,6 +84,8 @@ export function evolveCardBatch(state: CardBatchState, event: CardEvent): CardBa
     }
     case 'card-redeemed':
       return { ...state, redeemed: { ...state.redeemed, [event.data.serial]: event.data.customer_id } };
+    case 'card-batch-expired':
+      return { ...state, expired: true };
   }
 }
 
@@ -148,9 +157,22 @@ export function decideRedeemCard(
   if (expected === undefined) return refuse(rejection('CARD_NOT_FOUND', 'no such card'));
   if (hashPin(state.batch_id, command.pin) !== expected) return refuse(rejection('CARD_WRONG_PIN', 'the PIN does not match this card'));
   if (state.redeemed[command.serial] !== undefined) return refuse(rejection('CARD_ALREADY_REDEEMED', 'this card was already used'));
-  if (localDateOf(context.now, command.time_zone) > state.expires_on) return refuse(rejection('CARD_EXPIRED', `the card expired on ${state.expires_on}`));
+  if (state.expired || localDateOf(context.now, command.time_zone) > state.expires_on) return refuse(rejection('CARD_EXPIRED', `the card expired on ${state.expires_on}`));
   return accept({
     type: 'card-redeemed',
     data: { batch_id: state.batch_id, serial: command.serial, customer_id: command.customer_id, payment_id: command.payment_id, redeemed_at: context.now.toISOString() },
   });
+}
+
+/**
+ * Rules, in order: the batch exists in this ISP; its expiry date has passed in the ISP's zone (`today` is after
+ * `expires_on`: a card works through its expiry date). A batch already expired changes nothing.
+ */
+export function decideExpireBatch(state: CardBatchState, today: LocalDate, context: CommandContext): Decision<CardEvent> {
+  if (!state.exists || state.tenant !== context.tenant) return refuse(rejection('CARD_BATCH_NOT_FOUND', 'no such card batch'));
+  if (state.expired) return accept();
+  if (!isLocalDate(today) || today <= state.expires_on) return refuse(rejection('CARD_BATCH_NOT_EXPIRED', `the batch's cards work through ${state.expires_on}`));
+  const unredeemed = Object.keys(state.pin_hashes).filter((serial) => state.redeemed[serial] === undefined).length;
+  const unredeemed_value = Money.parse(state.value, state.currency).timesFraction(BigInt(unredeemed), 1n, 'half-even').toString();
+  return accept({ type: 'card-batch-expired', data: { batch_id: state.batch_id, expires_on: state.expires_on, expired_on: today, unredeemed, unredeemed_value } });
 }

@@ -30,6 +30,8 @@ export const initialCustomerState = (): CustomerState => ({
   payments: {},
   recharges: {},
   gateway_references: [],
+  quota_locked_period: null,
+  contact: { email: null, language: null, channels: null },
 });
 
 const add = (state: CustomerState, a: string, b: string): string => Money.parse(a, state.currency).plus(Money.parse(b, state.currency)).toString();
@@ -163,7 +165,7 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
     case 'customer-locked':
       return { ...state, expired: true, locked_for_unpaid: true };
     case 'customer-reactivated':
-      return { ...state, expired: false, locked_for_unpaid: false };
+      return { ...state, expired: false, locked_for_unpaid: false, quota_locked_period: null };
     case 'customer-disabled':
       return { ...state, disabled: true };
     case 'customer-enabled':
@@ -182,6 +184,10 @@ export function evolveCustomer(state: CustomerState, event: CustomerEvent): Cust
       return { ...state, operator_id: event.data.to_operator_id, chain: event.data.chain };
     case 'billing-profile-changed':
       return { ...state, profile: event.data.to, billing_starts_on: event.data.billing_starts_on, expires_at: event.data.expires_at };
+    case 'data-quota-reached':
+      return { ...state, quota_locked_period: event.data.usage_period };
+    case 'contact-preferences-set':
+      return { ...state, contact: { email: event.data.email, language: event.data.language, channels: event.data.channels } };
   }
 }
 

@@ -14,6 +14,17 @@ export type BillingProfile =
 
 export type PaymentMethod = 'cash' | 'online' | 'card' | 'reseller_wallet';
 
+/** How the customer is told about bills, reminders and locks (notifications/), and in which language. */
+export type NotificationChannel = 'sms' | 'email' | 'whatsapp';
+export type NotificationLanguage = 'en' | 'bn';
+export type ContactPreferences = Readonly<{
+  email: string | null;
+  /** null: the ISP's default language. */
+  language: NotificationLanguage | null;
+  /** null: the ISP's default channels; [] asks for no notifications at all. */
+  channels: readonly NotificationChannel[] | null;
+}>;
+
 export type Credentials = Readonly<{
   username: string | null;
   /** Kept as given: CHAP needs the clear text on the RADIUS side. */
@@ -115,7 +126,7 @@ export type CustomerEvent =
   | DomainEvent<'customer-resumed', { customer_id: string; by: string }>
   | DomainEvent<'customer-expired', { customer_id: string; expired_at: string }>
   | DomainEvent<'customer-locked', { customer_id: string; reason: 'unpaid'; overdue_bill_ids: readonly string[] }>
-  | DomainEvent<'customer-reactivated', { customer_id: string; reason: 'recharged' | 'bills-paid' | 'expiry-extended' }>
+  | DomainEvent<'customer-reactivated', { customer_id: string; reason: 'recharged' | 'bills-paid' | 'expiry-extended' | 'quota-renewed' }>
   | DomainEvent<'customer-disabled', { customer_id: string; reason: string; by: string }>
   | DomainEvent<'customer-enabled', { customer_id: string; by: string }>
   | DomainEvent<'expiry-set', { customer_id: string; expires_at: string; reason: string; by: string }>
@@ -127,7 +138,14 @@ export type CustomerEvent =
     >
   | DomainEvent<'special-price-set', { customer_id: string; special_price: string | null }>
   | DomainEvent<'customer-moved', { customer_id: string; from_operator_id: string; to_operator_id: string; chain: readonly string[] }>
-  | DomainEvent<'billing-profile-changed', { customer_id: string; from: BillingProfile; to: BillingProfile; billing_starts_on: LocalDate | null; expires_at: string | null }>;
+  | DomainEvent<'billing-profile-changed', { customer_id: string; from: BillingProfile; to: BillingProfile; billing_starts_on: LocalDate | null; expires_at: string | null }>
+  /**
+   * The package's data quota is used up for the usage period (daily: the current validity; monthly: the billing
+   * period). Always followed in the same append by `customer-expired`, which is what RADIUS and the routers act
+   * on; this event says why. A recharge (daily) or the next period's bill (monthly) reactivates the customer.
+   */
+  | DomainEvent<'data-quota-reached', { customer_id: string; package_id: string; quota_mb: number; used_octets: string; usage_period: string }>
+  | DomainEvent<'contact-preferences-set', ContactPreferences & { customer_id: string }>;
 
 export type Bill = Readonly<{
   bill_id: string;
@@ -202,6 +220,9 @@ export type CustomerState = Readonly<{
   /** What each recharge bought, by the payment that paid for it (refunds take the days back). */
   recharges: Readonly<Record<string, Readonly<{ package_id: string; days: number }>>>;
   gateway_references: readonly string[];
+  /** Set by `data-quota-reached` to the usage period whose quota ran out; cleared by `customer-reactivated`. */
+  quota_locked_period: string | null;
+  contact: ContactPreferences;
 }>;
 
 export type CustomerStatus = 'active' | 'suspended' | 'expired' | 'disabled';

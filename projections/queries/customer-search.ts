@@ -57,7 +57,8 @@ const encodeCursor = (name: string, customer_id: string): string => Buffer.from(
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return [value[0], value[1]];
+    // A forged cursor's text goes into SQL parameters: PostgreSQL refuses NUL in text, so such a cursor is refused here.
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !`${value[0]}${value[1]}`.includes('\u0000')) return [value[0], value[1]];
   } catch {
     // fall through
   }

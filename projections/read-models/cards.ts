@@ -87,6 +87,9 @@ export const cardsProjection: Projection = {
           }),
         ];
       }
+      case 'card-batch-expired':
+        // Cards past expires_on already read as expired at query time (see above); the event is for the books.
+        return [];
     }
   },
 };

@@ -3,6 +3,7 @@ import { customerStatus, type CustomerEvent, type CustomerStatus } from '../../d
 import { startsExpired } from '../../domain/customers/customer-evolve.js';
 import { add, put, ref, type Projection, type Row, type RowChange } from '../projection.js';
 import { actorOf, asDomain, minus, occurredAt, plus, sumOf, tenantOf, zero } from './event-fields.js';
+import { maskRecipient, NOTIFICATION_STREAM_PREFIX, type NotificationEvent } from '../../domain/notifications/notification.js';
 
 /**
  * Customers as staff look for them (search by name, username, mobile, MAC or IP; filters by operator, zone,
@@ -62,7 +63,8 @@ const customerTable = {
 
 export const customersProjection: Projection = {
   name: 'customers',
-  version: 1,
+  // 2: data quotas, contact preferences, and notification deliveries (notifications-<id> streams) on the timeline.
+  version: 2,
   tables: [
     customerTable,
     {
@@ -100,11 +102,12 @@ export const customersProjection: Projection = {
     if (customer_id === null) return [];
     const before = event.type === 'customer-registered' ? undefined : rows.get(CUSTOMERS, { customer_id });
     if (event.type !== 'customer-registered' && before === undefined) return [];
-    const after = nextRow(before, event);
+    // A delivery changes nothing about the customer: only a timeline line, with the status as it stands.
+    const after = isNotification(event) ? (before ?? null) : nextRow(before, event);
     if (after === null) return [];
     const status_before = before === undefined ? null : (before.status as CustomerStatus);
     const status_after = after.status as CustomerStatus;
-    const changes: RowChange[] = [put(CUSTOMERS, after)];
+    const changes: RowChange[] = isNotification(event) ? [] : [put(CUSTOMERS, after)];
     if (status_before !== status_after || before?.operator_id !== after.operator_id) {
       if (before !== undefined) changes.push(count(before, -1));
       changes.push(count(after, +1));
@@ -132,11 +135,16 @@ function count(row: Row, delta: 1 | -1): RowChange {
   return add(CUSTOMER_COUNTS, { tenant: row.tenant as string, operator_id: row.operator_id as string, status: row.status as string }, { customers: delta });
 }
 
-/** Only the customer's own stream speaks for it (a card redemption is also a payment-received there). */
+/**
+ * Only the customer's own stream speaks for it (a card redemption is also a payment-received there), and its
+ * notification stream, whose deliveries the timeline shows.
+ */
 function customerIdOf(event: RecordedEvent): string | null {
-  if (!event.stream_id.startsWith('customer-')) return null;
+  if (!event.stream_id.startsWith('customer-') && !isNotification(event)) return null;
   return (event.data as { customer_id?: string }).customer_id ?? null;
 }
+
+const isNotification = (event: RecordedEvent): boolean => event.stream_id.startsWith(NOTIFICATION_STREAM_PREFIX);
 
 const withStatus = (row: Row): Row => ({ ...row, status: customerStatus(row as never) });
 
@@ -240,6 +248,9 @@ function nextRow(before: Row | undefined, recorded: RecordedEvent): Row | null {
       return { ...row, operator_id: event.data.to_operator_id, chain: event.data.chain };
     case 'billing-profile-changed':
       return { ...row, billing_profile: event.data.to.kind, expires_at: event.data.expires_at };
+    case 'data-quota-reached':
+    case 'contact-preferences-set':
+      return row;
   }
 }
 
@@ -311,7 +322,28 @@ function describe(recorded: RecordedEvent, after: Row): { summary: string; refs:
       return { summary: `Moved from operator ${event.data.from_operator_id} to ${event.data.to_operator_id}`, refs: {} };
     case 'billing-profile-changed':
       return { summary: `Billing changed from ${event.data.from.kind} to ${event.data.to.kind}`, refs: {} };
+    case 'data-quota-reached':
+      return {
+        summary: `Data quota of ${event.data.quota_mb} MB on package ${event.data.package_id} reached (${event.data.used_octets} bytes used in ${event.data.usage_period})`,
+        refs: { package_id: event.data.package_id },
+      };
+    case 'contact-preferences-set':
+      return {
+        summary: `Notifications: ${event.data.channels === null ? 'ISP default channels' : event.data.channels.length === 0 ? 'none' : event.data.channels.join(', ')}, language ${event.data.language ?? 'ISP default'}${event.data.email === null ? '' : `, email ${maskRecipient(event.data.email)}`}`,
+        refs: {},
+      };
     default:
+      if (isNotification(recorded)) return describeNotification(asDomain<NotificationEvent>(recorded));
       return { summary: recorded.type, refs: {} };
   }
+}
+
+/** A delivery's timeline line: what was sent, how, to whom (masked), and whether it arrived. */
+function describeNotification(event: NotificationEvent): { summary: string; refs: Readonly<Record<string, unknown>> } {
+  const d = event.data;
+  const refs = { notification_id: d.notification_id, subject: d.subject_ref };
+  if (event.type === 'notification-sent') {
+    return { summary: `Notification ${d.kind} sent by ${d.channel} to ${d.recipient} via ${d.provider} (${d.language}, attempt ${d.attempts})`, refs };
+  }
+  return { summary: `Notification ${d.kind} by ${d.channel} to ${d.recipient} failed after ${d.attempts} attempts: ${event.data.error}`, refs };
 }

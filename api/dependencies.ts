@@ -1,0 +1,27 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type pg from 'pg';
+import type { Clock, CommandRuntime } from '../commands/command-runtime.js';
+import type { EventStore } from '../eventstore/event-store.js';
+
+/** What every API plugin gets: the database, the event store, the command runtime, a clock and settings. */
+export type ApiSettings = Readonly<{
+  /** The address people reach the panels at; passkeys are bound to its host name. */
+  origin: string;
+  rp_id: string;
+  /** Secure cookies need HTTPS; off only for plain-HTTP local use. */
+  secure_cookies: boolean;
+}>;
+
+export type ApiDependencies = Readonly<{
+  pool: pg.Pool;
+  store: EventStore;
+  runtime: CommandRuntime;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  settings: ApiSettings;
+}>;
+
+export function settingsFor(public_url: string): ApiSettings {
+  const url = new URL(public_url);
+  return { origin: url.origin, rp_id: url.hostname, secure_cookies: url.protocol === 'https:' };
+}
