@@ -98,7 +98,9 @@ export class Scheduler {
   async #dropLeader(): Promise<void> {
     const client = this.#leader;
     this.#leader = null;
-    // Destroying the connection (not returning it to the pool) is what releases the session's advisory lock.
+    // Unlock first: a destroyed connection's backend lets go of its locks only once the server notices the close,
+    // so a standby asking right after would still find the lock taken. Destroying it covers a broken connection.
+    await client?.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_KEY[0], LOCK_KEY[1]]).catch(() => undefined);
     client?.release(true);
   }
 
