@@ -263,7 +263,9 @@ async function lockHolders(): Promise<Record<string, number[]>> {
   const result = await database.pool.query<{ name: string; pids: number[] }>(
     `SELECT p.name, array_agg(l.pid ORDER BY l.pid) AS pids
        FROM unnest($1::text[]) AS p(name)
+       -- Advisory locks are per database, and other test files run projectors in their own databases at the same time.
        JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.classid = 7302 AND l.objsubid = 2
+                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                       AND l.objid::bigint = (hashtext(p.name)::bigint + 4294967296) % 4294967296
        JOIN pg_stat_activity a ON a.pid = l.pid AND a.application_name = 'ispbills-projector-leader'
       GROUP BY p.name`,
