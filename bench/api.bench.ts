@@ -278,7 +278,7 @@ let serverBase = '';
 
 // ---------------------------------------------------------------------------------------------- what is asked
 
-type Search = Readonly<{ kind: string; path: string }>;
+type Search = Readonly<{ kind: string; path: string; query: Readonly<Record<string, string>> }>;
 
 /** A few thousand searches as staff type them, from real rows: names, mobiles, usernames, filters, deeper pages. */
 async function searchPaths(pool: pg.Pool): Promise<Search[]> {
@@ -326,7 +326,49 @@ async function searchPaths(pool: pg.Pool): Promise<Search[]> {
     const j = Math.floor(random() * (i + 1));
     [searches[i], searches[j]] = [searches[j]!, searches[i]!];
   }
-  return searches.map(({ kind, query }) => ({ kind, path: `/api/v1/customers?${new URLSearchParams(query)}` }));
+  return searches.map(({ kind, query }) => ({ kind, query, path: `/api/v1/customers?${new URLSearchParams(query)}` }));
+}
+
+/** The plan of one search, run alone under EXPLAIN (ANALYZE, BUFFERS) through the query's own SQL. */
+async function explainSearch(pool: pg.Pool, input: CustomerSearch): Promise<string> {
+  let plan = '';
+  const explaining = {
+    query: async (text: string, values: unknown[]) => {
+      const result = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
+      plan = result.rows.map((row) => row['QUERY PLAN']).join('\n');
+      return { rows: [] };
+    },
+  };
+  await searchCustomers(explaining as unknown as pg.Pool, input);
+  return plan;
+}
+
+type Explained = Readonly<{ kind: string; execution_ms: string; top: string }>;
+
+/**
+ * For each search kind slower than the target (p95 at the fewest connections), one typical search of that kind
+ * run alone under EXPLAIN ANALYZE: whether the query itself is slow, or only slow when it queues. Plans go to stderr.
+ */
+async function explainSlowKinds(pool: pg.Pool, runs: readonly Run[], searches: readonly Search[]): Promise<Explained[]> {
+  const search = runs.filter((run) => run.label.includes('sessions'));
+  if (search.length === 0) return [];
+  const least = search.reduce((low, run) => (run.connections < low.connections ? run : low));
+  const explained: Explained[] = [];
+  for (const [kind, latency] of [...least.by_kind].sort(([a], [b]) => a.localeCompare(b))) {
+    if (latency.percentile(95) <= TARGET_P95_MS) continue;
+    const reseller = kind.endsWith(', within the largest reseller');
+    const base = reseller ? kind.slice(0, -', within the largest reseller'.length) : kind;
+    const sample = searches.filter((candidate) => candidate.kind === base);
+    const chosen = sample[Math.floor(sample.length / 2)];
+    if (chosen === undefined) continue;
+    const input: CustomerSearch = { tenant: TENANT, within_operator_id: reseller ? LARGE_SUBTREE : null, ...chosen.query };
+    const plan = await explainSearch(pool, input);
+    progress(`plan of a "${kind}" search (${JSON.stringify(chosen.query)}):\n${plan}`);
+    const execution = /Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? '?';
+    const top = plan.split('\n').find((line) => /Scan|Sort|Limit/.test(line) && !line.includes('Limit'))?.trim().replace(/\s+\(cost=.*$/, '') ?? '';
+    explained.push({ kind, execution_ms: execution, top });
+  }
+  return explained;
 }
 
 /** Customers who may pay (not disabled), spread over the whole ISP: every operator chain, hot wallets included. */
@@ -466,7 +508,8 @@ async function main(): Promise<void> {
     if (appended < paid || appended > paid + in_flight_at_end) throw new Error(`${paid} payments answered 201 but ${appended} payment events were appended`);
     progress(`payments: ${integer(paid)} answered 201, ${integer(appended)} payment events appended (the difference: requests in flight when a run ended)`);
 
-    const section = render({ facts_version: facts.version, history_events: history.events, customer_rows: customerRows, rebuild_seconds: rebuildSeconds, runs, search_paths: paths.length, total_seconds: (performance.now() - began) / 1000 });
+    const explained = await explainSlowKinds(pool, runs, paths);
+    const section = render({ facts_version: facts.version, history_events: history.events, customer_rows: customerRows, rebuild_seconds: rebuildSeconds, runs, explained, search_paths: paths.length, total_seconds: (performance.now() - began) / 1000 });
     process.stdout.write(`${section}\n`);
     if (process.env.BENCH_NO_RESULTS !== '1') writeResultsSection(HEADING, section, facts.version);
   } finally {
@@ -476,7 +519,7 @@ async function main(): Promise<void> {
   }
 }
 
-function render(input: Readonly<{ facts_version: string; history_events: number; customer_rows: number; rebuild_seconds: number; runs: readonly Run[]; search_paths: number; total_seconds: number }>): string {
+function render(input: Readonly<{ facts_version: string; history_events: number; customer_rows: number; rebuild_seconds: number; runs: readonly Run[]; explained: readonly Explained[]; search_paths: number; total_seconds: number }>): string {
   return [
     HEADING,
     '',
@@ -497,6 +540,16 @@ function render(input: Readonly<{ facts_version: string; history_events: number;
     ...input.runs.map(row),
     '',
     ...kindTable(input.runs),
+    ...(input.explained.length === 0
+      ? []
+      : [
+          'Each kind above the target, one typical search run alone under `EXPLAIN (ANALYZE, BUFFERS)` after the runs (the plans are on stderr):',
+          '',
+          '| searched for | execution ms, alone | where the time goes |',
+          '|---|---:|---|',
+          ...input.explained.map((entry) => `| ${entry.kind} | ${entry.execution_ms} | \`${entry.top.replaceAll('|', '/')}\` |`),
+          '',
+        ]),
     limitsText(input.runs),
     '',
   ].join('\n');
