@@ -14,6 +14,7 @@ import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
 import { API_ROUTES } from './routes/index.js';
 import { rejectUnstorableText } from './routes/storable-text.js';
+import { installWebFoundation } from '../web/index.js';
 
 export type AppDependencies = Readonly<{
   pool: pg.Pool;
@@ -57,6 +58,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await installWebFoundation(app);
   installAccessControl(app, deps.pool, clock);
   // After the access check (a stranger learns nothing), before any schema or handler sees the input.
   app.addHook('preValidation', rejectUnstorableText);
