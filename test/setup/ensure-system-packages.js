@@ -10,6 +10,7 @@ const required = [
   { command: 'radclient', package: 'freeradius-utils', why: 'drives the RADIUS suite (test/radius) against radius-bridge and FreeRADIUS' },
   { command: 'freeradius', package: 'freeradius', why: 'the RADIUS suite runs the same tests against a stock FreeRADIUS 3.2 reading our tables' },
   { file: '/usr/lib/freeradius/rlm_sql_postgresql.so', package: 'freeradius-postgresql', why: "FreeRADIUS' PostgreSQL driver (rlm_sql) for the RADIUS suite" },
+  { file: '/usr/bin/chromium', package: 'chromium', why: 'the browser tests of the panels and portals (test/web) drive Debian\'s Chromium with playwright-core' },
 ];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
