@@ -50,7 +50,7 @@ import { trialBalance, type TrialBalance } from '../projections/queries/books-st
 import { booksProjection, POSITION_BUCKET } from '../projections/read-models/books.js';
 import { customersProjection } from '../projections/read-models/customers.js';
 import { formatProgress, rebuildProjection, type RebuildReport } from '../projections/rebuild.js';
-import { createTableSql, qualified } from '../projections/table-sql.js';
+import { createIndexesSql, createTableSql, qualified } from '../projections/table-sql.js';
 import { appendBooksHistory, type BooksHistoryReport } from './support/books-history.js';
 import { setUpIsp, TENANT } from './support/isp-history.js';
 import { integer, LatencyRecorder, ms, ratio, startCpuMeter, startGcMeter, type CpuUse } from './support/measure.js';
@@ -342,7 +342,7 @@ async function sqlCopy(pool: pg.Pool): Promise<PostingResult['sql_copy']> {
   const tables = booksProjection.tables.filter((spec) => ['journal_entries', 'journal_lines', 'account_day_totals', 'account_bucket_totals', 'party_totals'].includes(spec.name));
   await pool.query(`DROP SCHEMA IF EXISTS ${copy} CASCADE`);
   await pool.query(`CREATE SCHEMA ${copy}`);
-  for (const spec of tables) for (const statement of createTableSql(copy, spec)) await pool.query(statement);
+  for (const spec of tables) for (const statement of [createTableSql(copy, spec), ...createIndexesSql(copy, spec)]) await pool.query(statement);
   await pool.query('CHECKPOINT').catch(() => undefined);
   await waitForQuiet('SQL baseline');
   const loadSampler = new LoadSampler();

@@ -71,7 +71,7 @@ const SEARCH_SAMPLES = positiveInteger('BENCH_SEARCH_SAMPLES', 200);
 const CONCURRENT_REBUILD = process.env.BENCH_CONCURRENT_REBUILD !== '0';
 /** The default DATABASE_POOL_SIZE: commands and the projector share one pool, as in `ispbills start`. */
 const POOL_SIZE = 20;
-const REBUILD_BATCH = 2_000;
+const REBUILD_BATCH = positiveInteger('BENCH_REBUILD_BATCH', 2_000);
 const MAX_IN_FLIGHT = 200;
 /** Poll interval of the projector run in a process of its own (an append elsewhere cannot wake it). */
 const OWN_PROCESS_POLL_MS = 10;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { comparePositions, START, type LogPosition, type RecordedEvent } from '../eventstore/event-store.js';
 import type { Projection } from './projection.js';
-import { checkName, compareTables, createTableSql, qualified, type TableComparison } from './table-sql.js';
+import { checkName, compareTables, createIndexesSql, createTableSql, qualified, type TableComparison } from './table-sql.js';
 
 /**
  * A generation is one build of a projection: a schema with its tables and a checkpoint row. One generation per
@@ -104,7 +104,15 @@ export async function recordFailure(pool: pg.Pool, generation: Generation, faile
 export async function createGeneration(
   pool: pg.Pool,
   projection: Projection,
-  options: Readonly<{ state: 'live' | 'building'; schema_prefix?: string }>,
+  options: Readonly<{
+    state: 'live' | 'building';
+    schema_prefix?: string;
+    /**
+     * A building generation's secondary indexes are created by `createSecondaryIndexes` once its bulk load is
+     * done: maintaining a trigram index row by row costs several times building it once.
+     */
+    defer_indexes?: boolean;
+  }>,
 ): Promise<Generation> {
   checkName('projection', projection.name);
   const client = await pool.connect();
@@ -120,7 +128,11 @@ export async function createGeneration(
     const schema = checkName('schema', `${options.schema_prefix ?? 'proj'}_${projection.name}_g${generation}`);
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.query(`CREATE SCHEMA ${schema}`);
-    for (const spec of projection.tables) for (const statement of createTableSql(schema, spec)) await client.query(statement);
+    if (options.defer_indexes === true && options.state !== 'building') throw new Error('only a building generation may defer its indexes');
+    for (const spec of projection.tables) {
+      await client.query(createTableSql(schema, spec));
+      if (options.defer_indexes !== true) for (const statement of createIndexesSql(schema, spec)) await client.query(statement);
+    }
     if (options.state === 'live' && has_live) throw new Error(`projection ${projection.name} already has a live generation`);
     const state: GenerationState = options.state;
     await client.query(`INSERT INTO projection_generations (name, generation, version, schema_name, state) VALUES ($1, $2, $3, $4, $5)`, [
@@ -141,6 +153,14 @@ export async function createGeneration(
     throw error;
   } finally {
     client.release();
+  }
+}
+
+/** The secondary indexes of a generation created with `defer_indexes`, then fresh planner statistics. */
+export async function createSecondaryIndexes(pool: pg.Pool, projection: Projection, generation: Pick<Generation, 'schema_name'>): Promise<void> {
+  for (const spec of projection.tables) {
+    for (const statement of createIndexesSql(generation.schema_name, spec)) await pool.query(statement);
+    await pool.query(`ANALYZE ${qualified(generation.schema_name, spec.name)}`);
   }
 }
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { comparePositions, START, type EventStore, type LogPosition } from '../eventstore/event-store.js';
 import { RowCache } from './apply-batch.js';
 import { applyCheckpointed, applyInTransaction } from './checkpointed-apply.js';
-import { compareGenerations, createGeneration, liveGeneration, lockGeneration, swapGenerations, type Generation } from './generations.js';
+import { compareGenerations, createGeneration, createSecondaryIndexes, liveGeneration, lockGeneration, swapGenerations, type Generation } from './generations.js';
 import type { Projection } from './projection.js';
 import type { TableComparison } from './table-sql.js';
 
@@ -48,7 +48,7 @@ export async function rebuildProjection(pool: pg.Pool, store: EventStore, projec
   const batch_size = options.batch_size ?? DEFAULT_BATCH;
   const started = now();
   const total = await eventCount(pool);
-  const fresh = await createGeneration(pool, projection, { state: 'building' });
+  const fresh = await createGeneration(pool, projection, { state: 'building', defer_indexes: true });
   const cache = new RowCache();
   let position: LogPosition = START;
   let applied = 0;
@@ -75,6 +75,10 @@ export async function rebuildProjection(pool: pg.Pool, store: EventStore, projec
       report();
     }
   }
+
+  // Outside the swap's locks, so the live generation keeps serving (and its worker writing) meanwhile; the
+  // catch-up below then maintains the indexes for the few events that arrived since.
+  await createSecondaryIndexes(pool, projection, fresh);
 
   const client = await pool.connect();
   let swap: { replaced: Generation | null; comparison: readonly TableComparison[] | null };

@@ -27,15 +27,19 @@ const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
   jsonb: 'jsonb',
 };
 
-export function createTableSql(schema: string, spec: TableSpec): readonly string[] {
+/** The table with its primary key (what upserts need), without the secondary indexes. */
+export function createTableSql(schema: string, spec: TableSpec): string {
   const table = qualified(schema, spec.name);
   const columns = Object.entries(spec.columns).map(([column, type]) => `${checkName('column', column)} ${SQL_TYPES[type]}`);
   if (spec.serial_id !== undefined) columns.unshift(`${checkName('column', spec.serial_id)} bigserial`);
   const notNull = spec.key.map((column) => `CHECK (${column} IS NOT NULL)`);
-  return [
-    `CREATE TABLE ${table} (${[...columns, ...notNull, `PRIMARY KEY (${spec.key.join(', ')})`].join(', ')})`,
-    ...(spec.indexes ?? []).map((index) => index.replaceAll('{table}', table)),
-  ];
+  return `CREATE TABLE ${table} (${[...columns, ...notNull, `PRIMARY KEY (${spec.key.join(', ')})`].join(', ')})`;
+}
+
+/** The secondary indexes readers need; a rebuild creates them once its bulk load is done (DESIGN §6). */
+export function createIndexesSql(schema: string, spec: TableSpec): readonly string[] {
+  const table = qualified(schema, spec.name);
+  return (spec.indexes ?? []).map((index) => index.replaceAll('{table}', table));
 }
 
 /** A select list that reads every column back in the handler's representation. */

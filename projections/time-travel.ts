@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { comparePositions, START, type EventStore, type LogPosition, type RecordedEvent } from '../eventstore/event-store.js';
 import { applyBatch, commitToCache, RowCache } from './apply-batch.js';
 import type { Projection } from './projection.js';
-import { checkName, createTableSql } from './table-sql.js';
+import { checkName, createIndexesSql, createTableSql, qualified } from './table-sql.js';
 
 /**
  * Time travel for disputes: what the system knew as of a log position or an instant. Read models are built from
@@ -78,7 +78,7 @@ export async function readModelsAsOf(
       const schema = checkName('schema', `asof_${projection.name}_${token}`);
       schemas.set(projection.name, schema);
       await pool.query(`CREATE SCHEMA ${schema}`);
-      for (const spec of projection.tables) for (const statement of createTableSql(schema, spec)) await pool.query(statement);
+      for (const spec of projection.tables) await pool.query(createTableSql(schema, spec));
     }
     const caches = new Map(projections.map((projection) => [projection.name, new RowCache()]));
     let position = START;
@@ -107,6 +107,14 @@ export async function readModelsAsOf(
       }
       applied += events.length;
       options.on_progress?.(applied);
+    }
+    // The past read models are queried like the live ones: with the same indexes, built once after the load.
+    for (const projection of projections) {
+      const schema = schemas.get(projection.name)!;
+      for (const spec of projection.tables) {
+        for (const statement of createIndexesSql(schema, spec)) await pool.query(statement);
+        await pool.query(`ANALYZE ${qualified(schema, spec.name)}`);
+      }
     }
     return { schemas, events_applied: applied, drop };
   } catch (error) {

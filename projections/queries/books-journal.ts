@@ -278,6 +278,8 @@ async function ledgerOf(
   party: string | null,
   request: Readonly<{ as_of: z.output<typeof LedgerInput>['as_of']; from?: string | undefined; to?: string | undefined; limit: number }>,
   after: readonly (string | number)[] | null,
+  /** The balance after the cursor's line, when the caller has just read it (the previous page's last balance). */
+  carried: Money | null = null,
 ): Promise<Ledger> {
   const currency = book.currency;
   const cut = cutThrough(cutOf(request.as_of), request.to ?? null);
@@ -303,7 +305,10 @@ async function ledgerOf(
   if (cut.position_max !== null) where.push(`l.global_position <= ${param(cut.position_max.toString())}::bigint`);
   const key = '(l.entry_date, l.global_position, l.entry_id, l.line_no)';
   let page_opening = opening;
-  if (after !== null) {
+  if (after !== null && carried !== null) {
+    page_opening = carried;
+    where.push(`${key} > (${param(after[0])}::date, ${param(after[1])}::bigint, ${param(after[2])}, ${param(after[3])}::integer)`);
+  } else if (after !== null) {
     const cursor = `(${param(after[0])}::date, ${param(after[1])}::bigint, ${param(after[2])}, ${param(after[3])}::integer)`;
     const before = await client.query<{ debit: string | null; credit: string | null }>(
       `SELECT sum(l.debit)::text AS debit, sum(l.credit)::text AS credit FROM journal_lines l WHERE ${where.join(' AND ')} AND ${key} <= ${cursor}`,
@@ -363,6 +368,42 @@ async function ledgerOf(
   };
 }
 
+/**
+ * Every page of one account's ledger in one snapshot (give it a client in a transaction), the running balance
+ * carried from page to page so no page sums the lines before it again: what exports and documents read, so a
+ * ledger of a million lines costs its lines, not their square. The last page meets the totals, as a single
+ * page does.
+ */
+export async function* ledgerPages(client: pg.ClientBase, input: z.input<typeof LedgerInput>): AsyncGenerator<Ledger> {
+  const request = parseInput(LedgerInput, input);
+  checkPeriod(request.from, request.to);
+  if (request.after !== undefined) throw new BooksQueryError('INVALID_INPUT', 'ledger pages start at the first page; leave after out');
+  const book = await loadBook(client, request.book_id, request.tenant);
+  const account = requireAccount(await loadAccounts(client, book.book_id), request.account, book.book_id);
+  const party = request.party ?? null;
+  if (party !== null && account.party_kind === null) throw new BooksQueryError('INVALID_INPUT', `account ${account.code} is not kept per party; leave party out`);
+  yield* pagesOf(client, book, account, party, request);
+}
+
+async function* pagesOf(
+  client: pg.ClientBase,
+  book: Book,
+  account: AccountInfo,
+  party: string | null,
+  request: Parameters<typeof ledgerOf>[4],
+): AsyncGenerator<Ledger> {
+  let after: (string | number)[] | null = null;
+  let carried: Money | null = null;
+  for (;;) {
+    const page = await ledgerOf(client, book, account, party, request, after, carried);
+    yield page;
+    const last = page.lines[page.lines.length - 1];
+    if (page.next === null || last === undefined) return;
+    after = [last.date, last.global_position, last.entry_id, last.line_no];
+    carried = Money.parse(last.balance, book.currency);
+  }
+}
+
 // --- customer statement -----------------------------------------------------------------------------------------
 
 export const CustomerStatementInput = z
@@ -392,14 +433,31 @@ export async function customerStatement(db: Queryable, input: z.input<typeof Cus
   return inSnapshot(db, async (client) => {
     const book = await loadBook(client, request.book_id, request.tenant);
     const account = requireAccount(await loadAccounts(client, book.book_id), CUSTOMER_ACCOUNTS, book.book_id);
-    const known = await client.query<{ owner: string | null; in_book: boolean }>(
-      `SELECT (SELECT owner FROM book_customers WHERE customer_id = $2) AS owner,
-              EXISTS (SELECT 1 FROM party_totals WHERE book_id = $1 AND account_code = $3 AND party = $2) AS in_book`,
-      [book.book_id, request.customer_id, CUSTOMER_ACCOUNTS],
-    );
-    const { owner, in_book } = known.rows[0]!;
-    if (owner !== book.book_id && !in_book) throw new BooksQueryError('CUSTOMER_NOT_FOUND', `customer ${request.customer_id} has no account in book ${book.book_id}`);
+    const owner = await customerOwner(client, book, request.customer_id);
     const ledger = await ledgerOf(client, book, account, request.customer_id, request, after);
     return { ...ledger, customer_id: request.customer_id, owner };
   });
+}
+
+/** Every page of a customer's statement in one snapshot (give it a client), as `ledgerPages` reads a ledger. */
+export async function* customerStatementPages(client: pg.ClientBase, input: z.input<typeof CustomerStatementInput>): AsyncGenerator<CustomerStatement> {
+  const request = parseInput(CustomerStatementInput, input);
+  checkPeriod(request.from, request.to);
+  if (request.after !== undefined) throw new BooksQueryError('INVALID_INPUT', 'statement pages start at the first page; leave after out');
+  const book = await loadBook(client, request.book_id, request.tenant);
+  const account = requireAccount(await loadAccounts(client, book.book_id), CUSTOMER_ACCOUNTS, book.book_id);
+  const owner = await customerOwner(client, book, request.customer_id);
+  for await (const page of pagesOf(client, book, account, request.customer_id, request)) yield { ...page, customer_id: request.customer_id, owner };
+}
+
+/** Reads `book_customers` and `party_totals` by key: the customer's owner, or CUSTOMER_NOT_FOUND when it has no account here. */
+async function customerOwner(client: pg.ClientBase, book: Book, customer_id: string): Promise<string | null> {
+  const known = await client.query<{ owner: string | null; in_book: boolean }>(
+    `SELECT (SELECT owner FROM book_customers WHERE customer_id = $2) AS owner,
+            EXISTS (SELECT 1 FROM party_totals WHERE book_id = $1 AND account_code = $3 AND party = $2) AS in_book`,
+    [book.book_id, customer_id, CUSTOMER_ACCOUNTS],
+  );
+  const { owner, in_book } = known.rows[0]!;
+  if (owner !== book.book_id && !in_book) throw new BooksQueryError('CUSTOMER_NOT_FOUND', `customer ${customer_id} has no account in book ${book.book_id}`);
+  return owner;
 }

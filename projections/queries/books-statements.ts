@@ -19,6 +19,7 @@ import {
   zeroTotals,
   type AccountInfo,
   type Book,
+  type Cut,
   type Queryable,
 } from './books-common.js';
 import { accountTotals, periodTotals, type AccountTotals } from './books-totals.js';
@@ -42,7 +43,16 @@ export const summaryOf = (book: Book): BookSummary => ({
 
 // --- trial balance ----------------------------------------------------------------------------------------------
 
-export const TrialBalanceInput = z.object({ book_id: bookIdSchema, tenant: tenantSchema, as_of: asOfSchema }).strict();
+/**
+ * `to` narrows the cut to entries dated through that day as well: with `as_of: position:<n>` it is a period's
+ * end as the books knew it at that position (what an auditor's package is pinned to).
+ */
+export const TrialBalanceInput = z.object({ book_id: bookIdSchema, tenant: tenantSchema, as_of: asOfSchema, to: localDate.optional() }).strict();
+
+const cutAndDescription = (request: z.output<typeof TrialBalanceInput>): { cut: Cut; as_of: string } => ({
+  cut: cutThrough(cutOf(request.as_of), request.to ?? null),
+  as_of: request.to === undefined ? describeAsOf(request.as_of) : `${describeAsOf(request.as_of)}, entries dated through ${request.to}`,
+});
 
 export type TrialBalanceLine = Readonly<{
   code: string;
@@ -76,8 +86,9 @@ export async function trialBalance(db: Queryable, input: z.input<typeof TrialBal
   return inSnapshot(db, async (client) => {
     const book = await loadBook(client, request.book_id, request.tenant);
     const accounts = await loadAccounts(client, book.book_id);
-    const totals = await accountTotals(client, book, cutOf(request.as_of));
-    return { book: summaryOf(book), as_of: describeAsOf(request.as_of), currency: book.currency, ...trialBalanceOf(book, accounts, totals) };
+    const { cut, as_of } = cutAndDescription(request);
+    const totals = await accountTotals(client, book, cut);
+    return { book: summaryOf(book), as_of, currency: book.currency, ...trialBalanceOf(book, accounts, totals) };
   });
 }
 
@@ -139,7 +150,8 @@ export async function balanceSheet(db: Queryable, input: z.input<typeof BalanceS
   return inSnapshot(db, async (client) => {
     const book = await loadBook(client, request.book_id, request.tenant);
     const accounts = await loadAccounts(client, book.book_id);
-    const totals = await accountTotals(client, book, cutOf(request.as_of));
+    const { cut, as_of } = cutAndDescription(request);
+    const totals = await accountTotals(client, book, cut);
     const section = (type: AccountType): StatementSection => sectionOf(book, accounts, totals, type);
     const assets = section('asset');
     const liabilities = section('liability');
@@ -153,7 +165,7 @@ export async function balanceSheet(db: Queryable, input: z.input<typeof BalanceS
     }
     return {
       book: summaryOf(book),
-      as_of: describeAsOf(request.as_of),
+      as_of,
       currency: book.currency,
       assets,
       liabilities,

@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { z } from 'zod';
+import { normaliseMac } from '../../domain/customers/identifiers.js';
 
 /**
- * Customer search as staff use it: one box that finds a customer by any part of a name, username or mobile
- * (trigram index), or exactly by MAC or IP, plus filters, always inside one ISP and the caller's subtree, and
+ * Customer search as staff use it: one box that finds a customer by any part of a name, username, mobile, MAC
+ * or static IP (one trigram index over `search_text`), plus filters, always inside one ISP and the caller's subtree, and
  * keyset paging on (name, id) so page 10,000 costs what page 1 costs. Scope is part of the SQL, never a filter
  * applied after the fact.
  */
@@ -77,17 +78,10 @@ export async function searchCustomers(db: pg.Pool | pg.ClientBase, input: Custom
   };
   if (search.within_operator_id !== null) where.push(`chain @> ARRAY[${param(search.within_operator_id)}]::text[]`);
   if (search.text !== undefined) {
-    const text = search.text;
-    const exact = [`mac = ${param(text.toUpperCase())}`, `static_ip = ${param(text)}`, `username = ${param(text)}`, `mobile = ${param(text)}`];
-    // Trigrams need three characters; a shorter term matches exactly or as a name prefix.
-    const fuzzy =
-      text.length >= 3
-        ? (() => {
-            const pattern = param(`%${escapeLike(text)}%`);
-            return [`name ILIKE ${pattern}`, `username ILIKE ${pattern}`, `mobile ILIKE ${pattern}`];
-          })()
-        : [`name ILIKE ${param(`${escapeLike(text)}%`)}`];
-    where.push(`(${[...exact, ...fuzzy].join(' OR ')})`);
+    // A MAC is found in whichever format it was typed (RouterOS prints several); the column holds AA:BB:….
+    const term = (normaliseMac(search.text) ?? search.text).toLowerCase();
+    // Trigrams need three characters; a shorter term matches as a name prefix.
+    where.push(term.length >= 3 ? `search_text LIKE ${param(`%${escapeLike(term)}%`)}` : `name ILIKE ${param(`${escapeLike(term)}%`)}`);
   }
   if (search.operator_id !== undefined) where.push(`operator_id = ${param(search.operator_id)}`);
   if (search.zone !== undefined) where.push(`zone = ${param(search.zone)}`);

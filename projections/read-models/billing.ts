@@ -5,18 +5,22 @@ import { put, ref, type Projection, type Row, type RowChange, type RowReader, ty
 import { actorOf, asDomain, minus, occurredAt, plus, tenantOf, zero } from './event-fields.js';
 
 /**
- * Bills, payments and refunds as lists people filter and export: who owes what since when, who collected what.
+ * Bills, payments and refunds as lists people filter and export: who owes what since when, who collected what;
+ * and every movement of a bill's paid amount (a payment, credit applied, a refund reopening it), which is what
+ * an invoice lists under "payments applied".
  * `billing_customers` remembers each customer's ISP, owning operator and chain so every row can be scoped to
  * an operator's subtree in SQL.
  */
 export const BILLS = 'bills';
 export const PAYMENTS = 'payments';
 export const REFUNDS = 'refunds';
+export const BILL_SETTLEMENTS = 'bill_settlements';
 const OWNERS = 'billing_customers';
 
 export const billingProjection: Projection = {
   name: 'billing',
-  version: 1,
+  // 2: bill_settlements.
+  version: 2,
   tables: [
     {
       name: OWNERS,
@@ -107,6 +111,22 @@ export const billingProjection: Projection = {
       },
       indexes: ['CREATE INDEX ON {table} (payment_id)', 'CREATE INDEX ON {table} (tenant, refunded_at)'],
     },
+    {
+      name: BILL_SETTLEMENTS,
+      key: ['bill_id', 'global_position'],
+      columns: {
+        bill_id: 'text',
+        global_position: 'bigint',
+        tenant: 'text',
+        customer_id: 'text',
+        /** payment: money applied; credit: the customer's credit applied; refund: a refund reopened the bill (amount negative). */
+        kind: 'text',
+        payment_id: 'text',
+        refund_id: 'text',
+        amount: 'numeric',
+        at: 'timestamptz',
+      },
+    },
   ],
   reads: (recorded) => {
     if (!recorded.stream_id.startsWith('customer-')) return [];
@@ -169,7 +189,7 @@ export const billingProjection: Projection = {
       case 'payment-received': {
         const d = event.data;
         const owner = rows.get(OWNERS, { customer_id: d.customer_id });
-        const changes: RowChange[] = d.allocations.flatMap((allocation) => settle(rows, recorded, allocation.bill_id, allocation.amount, +1));
+        const changes: RowChange[] = d.allocations.flatMap((allocation) => settle(rows, recorded, allocation.bill_id, allocation.amount, +1, { kind: 'payment', payment_id: d.payment_id, refund_id: null }));
         changes.push(
           put(PAYMENTS, {
             payment_id: d.payment_id,
@@ -199,7 +219,7 @@ export const billingProjection: Projection = {
       }
       case 'payment-refunded': {
         const d = event.data;
-        const changes: RowChange[] = d.reopened.flatMap((allocation) => settle(rows, recorded, allocation.bill_id, allocation.amount, -1));
+        const changes: RowChange[] = d.reopened.flatMap((allocation) => settle(rows, recorded, allocation.bill_id, allocation.amount, -1, { kind: 'refund', payment_id: d.payment_id, refund_id: d.refund_id }));
         const payment = rows.get(PAYMENTS, { payment_id: d.payment_id });
         if (payment !== undefined) changes.push(put(PAYMENTS, { ...payment, refunded: plus(payment.refunded as string, d.amount, d.currency) }));
         changes.push(
@@ -222,15 +242,17 @@ export const billingProjection: Projection = {
         return changes;
       }
       case 'credit-applied':
-        return settle(rows, recorded, event.data.bill_id, event.data.amount, +1);
+        return settle(rows, recorded, event.data.bill_id, event.data.amount, +1, { kind: 'credit', payment_id: null, refund_id: null });
       default:
         return [];
     }
   },
 };
 
-/** Money paid to (+1) or reopened on (-1) a bill; its status follows what is still open. */
-function settle(rows: RowReader, recorded: RecordedEvent, bill_id: string, amount: string, direction: 1 | -1): RowChange[] {
+type SettlementSource = Readonly<{ kind: 'payment' | 'credit' | 'refund'; payment_id: string | null; refund_id: string | null }>;
+
+/** Money paid to (+1) or reopened on (-1) a bill; its status follows what is still open, and the movement is listed. */
+function settle(rows: RowReader, recorded: RecordedEvent, bill_id: string, amount: string, direction: 1 | -1, source: SettlementSource): RowChange[] {
   const bill: Row | undefined = rows.get(BILLS, { bill_id });
   if (bill === undefined) return [];
   const currency = bill.currency as string;
@@ -238,5 +260,16 @@ function settle(rows: RowReader, recorded: RecordedEvent, bill_id: string, amoun
   const open = minus(bill.amount as string, paid, currency);
   const settled = !Money.parse(open, currency).isPositive();
   const status = settled ? 'paid' : Money.parse(paid, currency).isPositive() ? 'partially_paid' : 'open';
-  return [put(BILLS, { ...bill, paid, open, status, settled_at: settled ? (bill.settled_at ?? occurredAt(recorded)) : null })];
+  return [
+    put(BILLS, { ...bill, paid, open, status, settled_at: settled ? (bill.settled_at ?? occurredAt(recorded)) : null }),
+    put(BILL_SETTLEMENTS, {
+      bill_id,
+      global_position: recorded.global_position.toString(),
+      tenant: bill.tenant as string,
+      customer_id: bill.customer_id as string,
+      ...source,
+      amount: direction === 1 ? Money.parse(amount, currency).toString() : minus('0', amount, currency),
+      at: occurredAt(recorded),
+    }),
+  ];
 }

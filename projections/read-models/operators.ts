@@ -9,7 +9,7 @@ import { actorOf, asDomain, minus, occurredAt, plus, tenantOf } from './event-fi
 /**
  * The operator tree with wallet balances, each wallet's statement (every movement with the balance after it),
  * commission statements (what each operator earned and had clawed back, payment by payment), the package
- * catalogue with what each reseller pays for it, and staff.
+ * catalogue with what each reseller pays for it, staff, and each ISP's profile (what its documents print).
  */
 export const OPERATORS = 'operators';
 export const WALLET_ENTRIES = 'wallet_entries';
@@ -17,10 +17,12 @@ export const COMMISSION_LINES = 'commission_lines';
 export const PACKAGES = 'packages';
 export const PACKAGE_ASSIGNMENTS = 'package_assignments';
 export const STAFF = 'staff';
+export const ISP_PROFILES = 'isp_profiles';
 
 export const operatorsProjection: Projection = {
   name: 'operators',
-  version: 1,
+  // 2: isp_profiles (address, contacts, locale, logo and payment note for the documents).
+  version: 2,
   tables: [
     {
       name: OPERATORS,
@@ -110,6 +112,22 @@ export const operatorsProjection: Projection = {
       columns: { staff_id: 'text', tenant: 'text', operator_id: 'text', role: 'text', name: 'text', permissions: 'text[]', removed: 'boolean' },
       indexes: ['CREATE INDEX ON {table} (operator_id)'],
     },
+    {
+      name: ISP_PROFILES,
+      key: ['operator_id'],
+      columns: {
+        operator_id: 'text',
+        address: 'text',
+        phone: 'text',
+        email: 'text',
+        locale: 'text',
+        logo_media_type: 'text',
+        logo_base64: 'text',
+        logo_sha256: 'text',
+        payment_note: 'text',
+        updated_at: 'timestamptz',
+      },
+    },
   ],
   reads: (recorded) => {
     if (recorded.stream_id.startsWith('operator-')) return [ref(OPERATORS, { operator_id: (recorded.data as { operator_id: string }).operator_id })];
@@ -132,6 +150,7 @@ function operatorChanges(recorded: RecordedEvent, before: Row | undefined): RowC
   if (event.type === 'isp-registered') {
     const d = event.data;
     return [
+      put(ISP_PROFILES, { operator_id: d.operator_id, address: d.address, phone: null, email: null, locale: null, logo_media_type: null, logo_base64: null, logo_sha256: null, payment_note: null, updated_at: at }),
       put(OPERATORS, {
         operator_id: d.operator_id,
         tenant: tenantOf(recorded),
@@ -217,6 +236,23 @@ function operatorChanges(recorded: RecordedEvent, before: Row | undefined): RowC
       ];
     case 'package-unassigned':
       return [remove(PACKAGE_ASSIGNMENTS, { operator_id: event.data.operator_id, package_id: event.data.package_id })];
+    case 'isp-profile-set': {
+      const d = event.data;
+      return [
+        put(ISP_PROFILES, {
+          operator_id: d.operator_id,
+          address: d.address,
+          phone: d.phone,
+          email: d.email,
+          locale: d.locale,
+          logo_media_type: d.logo?.media_type ?? null,
+          logo_base64: d.logo?.data_base64 ?? null,
+          logo_sha256: d.logo_sha256,
+          payment_note: d.payment_note,
+          updated_at: at,
+        }),
+      ];
+    }
     case 'wallet-topped-up':
       return wallet('top_up', event.data.amount, event.data.method, null, null, event.data.reference);
     case 'wallet-debited':

@@ -33,9 +33,12 @@ afterAll(async () => {
 const ids = async (search: CustomerSearch): Promise<string[]> => (await searchCustomers(database.pool, search)).customers.map((customer) => customer.customer_id);
 
 describe('customer search', () => {
-  it('finds by any part of a name, username or mobile, and exactly by MAC (any case) or IP', async () => {
+  it('finds by any part of a name, username or mobile, and by MAC (any format) or IP', async () => {
     expect(await ids({ tenant: first.tenant, text: 'suspend' })).toEqual([first.suspended]);
     expect(await ids({ tenant: first.tenant, text: 'aa:bb:cc:00:00:01' })).toEqual([first.pppoe]);
+    // RouterOS and staff write MACs in several formats; each finds the same device.
+    expect(await ids({ tenant: first.tenant, text: 'AABB.CC00.0001' })).toEqual([first.pppoe]);
+    expect(await ids({ tenant: first.tenant, text: 'aa-bb-cc-00-00-01' })).toEqual([first.pppoe]);
     const [static_row] = (await searchCustomers(database.pool, { tenant: first.tenant, text: 'static' })).customers;
     expect(await ids({ tenant: first.tenant, text: static_row!.static_ip! })).toEqual([first.static_ip]);
     const mobile = static_row!.mobile.slice(-6);

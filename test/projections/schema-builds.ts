@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../eventstore/event-store.js';
 import { applyBatch, commitToCache, type RowCache } from '../../projections/apply-batch.js';
 import { createGeneration, type Generation } from '../../projections/generations.js';
 import type { Projection } from '../../projections/projection.js';
-import { checkName, createTableSql, qualified, tableDigest } from '../../projections/table-sql.js';
+import { checkName, createIndexesSql, createTableSql, qualified, tableDigest } from '../../projections/table-sql.js';
 
 /**
  * Builds projections into throwaway schemas for tests, either bare (a schema and the tables, applied with
@@ -19,7 +19,7 @@ export async function bareSchema(pool: pg.Pool, projection: Projection, prefix: 
   bare_schemas += 1;
   const schema = checkName('schema', `${prefix}_${projection.name}_${bare_schemas}`);
   await pool.query(`CREATE SCHEMA ${schema}`);
-  for (const spec of projection.tables) for (const statement of createTableSql(schema, spec)) await pool.query(statement);
+  for (const spec of projection.tables) for (const statement of [createTableSql(schema, spec), ...createIndexesSql(schema, spec)]) await pool.query(statement);
   return schema;
 }
 
