@@ -15,6 +15,7 @@ import { healthRoutes } from './health.js';
 import { API_ROUTES } from './routes/index.js';
 import { rejectUnstorableText } from './routes/storable-text.js';
 import { installWebFoundation } from '../web/index.js';
+import { panelPlugin } from '../web/panels/plugin.js';
 
 export type AppDependencies = Readonly<{
   pool: pg.Pool;
@@ -23,6 +24,7 @@ export type AppDependencies = Readonly<{
   clock?: Clock;
   runtime?: CommandRuntime;
   settings?: ApiSettings;
+  router_secrets?: ApiDependencies['router_secrets'];
 }>;
 
 /**
@@ -45,6 +47,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     clock,
     runtime: dependencies.runtime ?? new CommandRuntime({ store: dependencies.store, snapshots: new PostgresSnapshotStore(dependencies.pool), clock }),
     settings: dependencies.settings ?? settingsFor('http://localhost:3000'),
+    ...(dependencies.router_secrets === undefined ? {} : { router_secrets: dependencies.router_secrets }),
   };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -65,5 +68,6 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   await app.register(healthRoutes, { pool: dependencies.pool, store: dependencies.store });
   await app.register(authRoutes, deps);
   for (const routes of API_ROUTES) await app.register(routes, deps);
+  await app.register(panelPlugin, deps);
   return app;
 }

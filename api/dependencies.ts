@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import type { Clock, CommandRuntime } from '../commands/command-runtime.js';
+import type { PasswordSealer } from '../commands/router-commands.js';
 import type { EventStore } from '../eventstore/event-store.js';
 
 /** What every API plugin gets: the database, the event store, the command runtime, a clock and settings. */
@@ -19,6 +20,8 @@ export type ApiDependencies = Readonly<{
   clock: Clock;
   logger: FastifyBaseLogger;
   settings: ApiSettings;
+  /** Seals routers' API passwords (the router-agent's key); without it the API cannot take a router's connection. */
+  router_secrets?: PasswordSealer;
 }>;
 
 export function settingsFor(public_url: string): ApiSettings {

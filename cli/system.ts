@@ -13,11 +13,11 @@ import { Projector } from '../projections/projector.js';
 import { waitForProjections } from '../projections/status.js';
 import { PostgresSnapshotStore } from '../commands/snapshots.js';
 import { DEMO_ISP, seedDemoIsp, seedDemoLogins } from './demo-seed.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { ensureDatabaseExists, openDatabase, type Database } from './database.js';
 import { databaseUrl, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 import type { RouterAgent } from '../router-agent/agent.js';
-import { startRouterAgent } from './router-agent.js';
+import { routerCredentials, startRouterAgent } from './router-agent.js';
 import type { RunningRadius } from '../radius-bridge/radius-role.js';
 import { startRadiusRole } from './radius.js';
 import type { RunningScheduler } from '../scheduler/role.js';
@@ -159,6 +159,7 @@ export async function startSystem(
         logger: logger.child({ component: 'http' }),
         runtime: commandRuntime(connected),
         settings: settingsFor(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`),
+        ...routerSecretsFor(config),
       });
       await app.listen({ host: config.HOST, port: config.PORT });
     }
@@ -168,4 +169,17 @@ export async function startSystem(
   }
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   return { url: roles.http ? `http://${shownHost}:${config.PORT}` : null, app, stop };
+}
+
+/**
+ * The API takes a router's API password from the panel and seals it with the router-agent's key. A deployment on
+ * its own database without ROUTER_CREDENTIALS_KEY still serves; only that route refuses, naming the variable.
+ */
+function routerSecretsFor(config: Config): { router_secrets?: ReturnType<typeof routerCredentials> } {
+  try {
+    return { router_secrets: routerCredentials(config) };
+  } catch (error) {
+    if (error instanceof ConfigError) return {};
+    throw error;
+  }
 }

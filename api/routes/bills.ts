@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { z } from 'zod';
+import { MAX_PREVIEW_BILLS, previewMonthlyBills } from '../../commands/bill-run-preview.js';
 import { issueMonthlyBill, runMonthlyBills } from '../../commands/payment-commands.js';
 import type { YearMonth } from '../../domain/calendar/billing-period.js';
 import { envelopeOf, type Caller } from '../access/caller.js';
@@ -145,6 +146,50 @@ export const billRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, { 
     },
   );
 
+  /** The monthly customers a bill run covers: my subtree's, or one operator's in it; refused beyond the run's limit. */
+  const billRunCustomers = async (caller: Caller, chosen: string | undefined): Promise<string[]> => {
+    const operator_id = chosen ?? caller.operator_id;
+    if (chosen !== undefined) await operatorInScope(pool, caller, operator_id);
+    const customer_ids = await monthlyCustomersUnder(pool, caller.tenant, operator_id);
+    if (customer_ids.length > MAX_BILL_RUN_CUSTOMERS) {
+      throw new ApiError('INVALID_INPUT', `more than ${MAX_BILL_RUN_CUSTOMERS} monthly customers: run it per operator (operator_id) or let the scheduler run it`);
+    }
+    return customer_ids;
+  };
+
+  app.get(
+    '/api/v1/bill-runs/preview',
+    {
+      config: { access: { capability: 'bills.run', scope: 'tenant', example: { query: { period: '2026-11' } } } },
+      schema: {
+        tags,
+        summary: `What the monthly bill run for a period would issue now, decided by the run's own rules and appending nothing: counts, totals, refusals and up to ${MAX_PREVIEW_BILLS} of the bills`,
+        querystring: z.object({ period: yearMonth, operator_id: ID.optional() }).strict(),
+        response: {
+          200: z.object({
+            period: z.string(),
+            customers: z.number().int(),
+            to_issue: z.number().int(),
+            unchanged: z.number().int(),
+            totals: z.array(z.object({ currency: z.string(), amount: z.string(), credit_applied: z.string() })),
+            bills: z.array(
+              z.object({ customer_id: z.string(), kind: z.string(), covers_from: z.string(), covers_until: z.string(), package_id: z.string(), amount: z.string(), currency: z.string(), due_on: z.string(), credit_applied: z.string() }),
+            ),
+            refused: z.array(z.object({ customer_id: z.string(), code: z.string(), message: z.string() })),
+          }),
+          ...errorReplies,
+        },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      await consistentWith(pool, request.headers[POSITION_HEADER], ['customers', 'operators']);
+      const customer_ids = await billRunCustomers(caller, request.query.operator_id);
+      const preview = await previewMonthlyBills(runtime, envelopeOf(caller), { period: request.query.period as YearMonth, customer_ids });
+      return { ...preview, totals: [...preview.totals], bills: [...preview.bills], refused: [...preview.refused] };
+    },
+  );
+
   app.post(
     '/api/v1/bill-runs',
     {
@@ -168,12 +213,7 @@ export const billRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, { 
     async (request) => {
       const caller = callerOf(request);
       await consistentWith(pool, request.headers[POSITION_HEADER], ['customers', 'operators']);
-      const operator_id = request.body.operator_id ?? caller.operator_id;
-      if (request.body.operator_id !== undefined) await operatorInScope(pool, caller, operator_id);
-      const customer_ids = await monthlyCustomersUnder(pool, caller.tenant, operator_id);
-      if (customer_ids.length > MAX_BILL_RUN_CUSTOMERS) {
-        throw new ApiError('INVALID_INPUT', `more than ${MAX_BILL_RUN_CUSTOMERS} monthly customers: run it per operator (operator_id) or let the scheduler run it`);
-      }
+      const customer_ids = await billRunCustomers(caller, request.body.operator_id);
       const report = await runMonthlyBills(runtime, envelopeOf(caller), { period: request.body.period as YearMonth, customer_ids });
       return { ...report, refused: [...report.refused] };
     },

@@ -5,6 +5,7 @@ import { bookRoutes } from './books.js';
 import { bulkSuspensionRoutes } from './bulk-suspension.js';
 import { cardRoutes } from './cards.js';
 import { customerRoutes } from './customers.js';
+import { dashboardRoutes } from './dashboard.js';
 import { gatewayRoutes } from './gateways.js';
 import { loginRoutes } from './logins.js';
 import { operatorRoutes } from './operators.js';
@@ -13,6 +14,7 @@ import { paymentRoutes } from './payments.js';
 import { portalRoutes } from './portal.js';
 import { replayRoutes } from './replay.js';
 import { routerRoutes } from './routers.js';
+import { sessionRoutes } from './sessions.js';
 import { staffRoutes } from './staff.js';
 
 /** Every area of the API, each a plugin; the access hook and the matrix test cover whatever is listed here. */
@@ -31,4 +33,6 @@ export const API_ROUTES: readonly FastifyPluginAsync<ApiDependencies>[] = [
   bulkSuspensionRoutes,
   portalRoutes,
   gatewayRoutes,
+  dashboardRoutes,
+  sessionRoutes,
 ];
