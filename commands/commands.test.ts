@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createDemoIsp, ManualClock, ok, runtimeOn, type DemoIsp } from '../test/support/demo-isp.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.js';
@@ -130,6 +131,45 @@ describe('commands on a real PostgreSQL event store', () => {
     for (const r of refused) expect(r.ok ? null : r.rejection.code).toBe('INSUFFICIENT_RESELLER_BALANCE');
     expect((await loadOperator(runtime, demo.tenant, demo.sub_reseller))?.state.wallet_balance).toBe('300.00');
     expect((await loadOperator(runtime, demo.tenant, demo.reseller))?.state.wallet_balance).toBe('4600.00');
+  });
+
+  it('credits to one wallet from two processes at once all land, while its debits still never overdraw it', async () => {
+    const demo = await createDemoIsp(runtime);
+    const envelope = admin(demo.tenant);
+    // A second runtime shares nothing in memory with the first: as two API processes, no in-process queue helps.
+    const other = runtimeOn(database.pool, clock);
+    const { topUpWallet } = await import('./operator-commands.js');
+    ok(await topUpWallet(runtime, envelope, { operator_id: demo.sub_reseller, amount: '700.00', method: 'cash', reference: 't' }));
+    ok(await topUpWallet(runtime, envelope, { operator_id: demo.reseller, amount: '5000.00', method: 'cash', reference: 't' }));
+    const before = {
+      sub: (await loadOperator(runtime, demo.tenant, demo.sub_reseller))!.state.wallet_balance,
+      reseller: (await loadOperator(runtime, demo.tenant, demo.reseller))!.state.wallet_balance,
+    };
+    const customers = await Promise.all(Array.from({ length: 16 }, async () => ok(await registerCustomer(runtime, envelope, customer(demo))).customer_id));
+    // Twelve payments at the ISP's desk credit both wallets (reseller +60.00 and sub-reseller +30.00 each);
+    // four recharges from the sub-reseller's wallet debit it 350.00 each, interleaved with the credits.
+    const results = await Promise.all(
+      customers.map((customer_id, index) =>
+        index < 12
+          ? receivePayment(index % 2 === 0 ? runtime : other, envelope, payment(customer_id, { method: 'cash', gateway: null, gateway_reference: null, collected_by: 'desk', collector_operator_id: demo.tenant }))
+          : receivePayment(index % 2 === 0 ? runtime : other, envelope, payment(customer_id, { method: 'reseller_wallet', amount: '500.00', gateway: null, gateway_reference: null, collected_by: 'sub', collector_operator_id: demo.sub_reseller, recharge_package_id: demo.package_id })),
+      ),
+    );
+    const credits = results.slice(0, 12);
+    const debits = results.slice(12);
+    expect(credits.every((r) => r.ok)).toBe(true);
+    for (const r of debits.filter((r) => !r.ok)) expect(r.ok ? null : r.rejection.code).toBe('INSUFFICIENT_RESELLER_BALANCE');
+    const debited = debits.filter((r) => r.ok).length;
+    // 700.00 + 12 × 30.00 = 1,060.00 covers three debits of 350.00 whatever the order, and at least two in any
+    // order in which the debits come first; never more than the balance allows.
+    expect(debited).toBeGreaterThanOrEqual(2);
+    expect(debited).toBeLessThanOrEqual(3);
+    const sub = (await loadOperator(runtime, demo.tenant, demo.sub_reseller))!.state.wallet_balance;
+    const reseller = (await loadOperator(runtime, demo.tenant, demo.reseller))!.state.wallet_balance;
+    expect(new Decimal(sub).isNegative()).toBe(false);
+    expect(sub).toBe(new Decimal(before.sub).plus(12 * 30).minus(debited * 350).toFixed(2));
+    // The reseller: +60.00 per desk payment, and −200.00 (the ISP's part of 500.00) per recharge collected below it.
+    expect(reseller).toBe(new Decimal(before.reseller).plus(12 * 60).minus(debited * 200).toFixed(2));
   });
 
   it('the same username registered twice at once: exactly one customer gets it', async () => {

@@ -10,6 +10,7 @@ import { decideReceivePayment, type PaymentDecision, type ReceivePayment } from 
 import { decideRefundPayment, type RefundPayment } from '../domain/payments/refund-payment.js';
 import { rejection, type Rejection } from '../domain/shared/rejection.js';
 import { StreamStateConflict } from '../eventstore/errors.js';
+import type { StreamState } from '../eventstore/event-store.js';
 import { CardBatchAggregate, CustomerAggregate, OperatorAggregate, PackageAggregate, tenantOf } from './aggregates.js';
 import { CommandRuntime, refusePlan, type CommandEnvelope, type CommandResult, type Loaded, type Plan } from './command-runtime.js';
 import { loadCustomer, loadPackage } from './customer-commands.js';
@@ -26,16 +27,32 @@ export type PaymentReceipt = {
 };
 
 /**
- * The wallets a customer's payments write (every operator below the ISP on its chain): commands that move
- * them queue on these keys in this process rather than conflict and retry.
+ * The wallets a customer's payment may debit: commands that move them queue on these keys in this process
+ * rather than conflict and retry. Money received settles by crediting every operator below the one who collected
+ * it and debiting the collector and those above it (chain-settlement.ts), so only the latter are locked; with
+ * `collector_operator_id` null (a refund's clawback, a card whose holder is not known yet) every wallet on the
+ * chain is.
  */
-function walletLocks(runtime: CommandRuntime, customer_id: string) {
+function walletLocks(runtime: CommandRuntime, customer_id: string, collector_operator_id: string | null) {
   return async (context: CommandContext): Promise<readonly string[]> => {
     const known = runtime.peek(CustomerAggregate, customerStream(customer_id));
     const chain = known?.chain ?? (await loadCustomer(runtime, context.tenant, customer_id))?.state.chain ?? [];
-    return chain.slice(1).map(operatorStream);
+    const collector = collector_operator_id === null ? -1 : chain.indexOf(collector_operator_id);
+    const debited = collector === -1 ? chain.slice(1) : chain.slice(1, collector + 1);
+    return debited.map(operatorStream);
   };
 }
+
+/**
+ * A wallet write made only of credits is appended at whatever revision the wallet has reached: credits commute,
+ * and no rule about the balance can refuse one, so a busy reseller's wallet does not serialise every payment of
+ * its customers (the ISP's cash desk and online payments credit it). A debit must fit the balance it was decided
+ * on (prepaid: never below zero), so it keeps the revision it read, and a concurrent change makes it decide again.
+ * The decision also read the operator's commission terms; a credit that commits after a concurrent terms change
+ * is ordered, as a serial history, before that change, which is what its amounts say.
+ */
+const walletExpected = (loaded: Loaded<OperatorState>, events: readonly { type: string }[]): StreamState =>
+  events.every((event) => event.type === 'wallet-credited') ? 'any' : CommandRuntime.expected(loaded);
 
 type PaymentContext = Readonly<{ customer: Loaded<CustomerState>; chain: Loaded<OperatorState>[]; pkg: PackageState }>;
 
@@ -85,7 +102,7 @@ function paymentPlan<Value>(
     { stream_id: customer.stream_id, expected: CommandRuntime.expected(customer), events: decision.outcome.customer },
     ...decision.outcome.operators.map((operator) => {
       const loaded = chain.find((link) => link.state.operator_id === operator.operator_id)!;
-      return { stream_id: loaded.stream_id, expected: CommandRuntime.expected(loaded), events: operator.events };
+      return { stream_id: loaded.stream_id, expected: walletExpected(loaded, operator.events), events: operator.events };
     }),
     ...extra,
   ];
@@ -127,7 +144,7 @@ export function receivePayment(
     }
     const decision = decideReceivePayment(customer.state, chain.map((c) => c.state), pkg, command, context);
     return paymentPlan(customer, chain, decision, (outcome) => receiptAfter(customer.state, command.payment_id, outcome));
-  }, { lock_keys: walletLocks(runtime, command.customer_id) });
+  }, { lock_keys: walletLocks(runtime, command.customer_id, command.collector_operator_id) });
 }
 
 export function refundPayment(runtime: CommandRuntime, envelope: CommandEnvelope, command: RefundPayment & { customer_id: string }): Promise<CommandResult<{ refund_id: string }>> {
@@ -140,7 +157,7 @@ export function refundPayment(runtime: CommandRuntime, envelope: CommandEnvelope
     if (chain === null) return refusePlan(rejection('OPERATOR_NOT_FOUND', 'an operator on the payment’s chain is gone'));
     const decision = decideRefundPayment(customer.state, chain.map((c) => c.state), command, context);
     return paymentPlan(customer, chain, decision, () => ({ refund_id: command.refund_id }));
-  }, { lock_keys: walletLocks(runtime, command.customer_id) });
+  }, { lock_keys: walletLocks(runtime, command.customer_id, null) });
 }
 
 /** One customer's monthly bill for a period; nothing happens when it exists already. */
@@ -353,5 +370,6 @@ export function redeemCard(
     return paymentPlan(customer, chain, decision, (outcome) => receiptAfter(customer.state, command.payment_id, outcome), [
       { stream_id: batch.stream_id, expected: CommandRuntime.expected(batch), events: redeemed.events },
     ]);
-  }, { lock_keys: walletLocks(runtime, command.customer_id) });
+    // The card's collector (whoever the batch was assigned to) is known only once the batch is read: lock them all.
+  }, { lock_keys: walletLocks(runtime, command.customer_id, null) });
 }
