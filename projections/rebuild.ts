@@ -64,12 +64,19 @@ export async function rebuildProjection(pool: pg.Pool, store: EventStore, projec
       eta_seconds: rate > 0 ? Math.max(0, Math.round((total - applied) / rate)) : null,
     });
   };
+  // The next page is read while this one is applied: reading and writing overlap on two connections.
+  let reading = store.readAll(position, { max_count: batch_size });
   for (;;) {
-    const events = await store.readAll(position, { max_count: batch_size });
+    const events = await reading;
     if (events.length === 0) break;
+    const last = events[events.length - 1]!.position;
+    reading = store.readAll(last, { max_count: batch_size });
+    // Observed at once: if it fails while the apply runs, the next turn's await throws it, and if the apply
+    // fails first, the read's failure must not surface as an unhandled rejection that ends the process.
+    reading.catch(() => undefined);
     const result = await applyCheckpointed(pool, projection, fresh, events, cache, { expected: position });
     applied += result.applied;
-    position = events[events.length - 1]!.position;
+    position = last;
     if (now() - last_report >= (options.progress_interval_ms ?? 1_000)) {
       last_report = now();
       report();
