@@ -14,7 +14,7 @@ import type { AggregateType } from './command-runtime.js';
  * A reseller's stream takes a wallet event for every payment of every customer below it, so it is snapshotted
  * often: a load then folds at most a few dozen events.
  */
-export const OperatorAggregate: AggregateType<OperatorState, OperatorEvent> = { snapshot_schema: 'operator@3', snapshot_every: 20, initial: initialOperatorState, evolve: evolveOperator };
+export const OperatorAggregate: AggregateType<OperatorState, OperatorEvent> = { snapshot_schema: 'operator@4', snapshot_every: 20, initial: initialOperatorState, evolve: evolveOperator };
 export const PackageAggregate: AggregateType<PackageState, PackageEvent> = { snapshot_schema: null, initial: initialPackageState, evolve: evolvePackage };
 export const StaffAggregate: AggregateType<StaffState, StaffEvent> = { snapshot_schema: null, initial: initialStaffState, evolve: evolveStaff };
 /**

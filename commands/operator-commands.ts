@@ -6,12 +6,14 @@ import {
   decideReinstateOperator,
   decideSetBillingMode,
   decideSetCommissionTerms,
+  decideSetIspProfile,
   decideSetRadiusPolicy,
   decideSuspendOperator,
   decideTopUpWallet,
   evolveOperator,
   type BillingMode,
   type CreateOperator,
+  type IspProfile,
   type OperatorEvent,
   type OperatorState,
   type RadiusPolicy,
@@ -100,6 +102,15 @@ export function setRadiusPolicy(runtime: CommandRuntime, envelope: CommandEnvelo
     const loaded = await loadOperator(runtime, context.tenant, command.operator_id);
     const { operator_id: _id, ...policy } = command;
     return loaded === null ? notFound() : planFrom(loaded, decideSetRadiusPolicy(loaded.state, policy), null);
+  });
+}
+
+/** Sets what the ISP's documents print (address, contacts, locale, logo, payment note); `operator_id` must be the ISP itself. */
+export function setIspProfile(runtime: CommandRuntime, envelope: CommandEnvelope, command: IspProfile & { operator_id: string }): Promise<CommandResult<null>> {
+  return runtime.execute(envelope, 'set-isp-profile', command, async (context) => {
+    const loaded = await loadOperator(runtime, context.tenant, command.operator_id);
+    const { operator_id: _id, ...profile } = command;
+    return loaded === null ? notFound() : planFrom(loaded, decideSetIspProfile(loaded.state, profile), null);
   });
 }
 

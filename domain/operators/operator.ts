@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CommissionTerms } from '../commission/commission-split.js';
 import { Money } from '../money/money.js';
 import { isKnownCurrency } from '../money/currency.js';
@@ -35,6 +36,30 @@ export type RadiusPolicy = Readonly<{
 /** What an ISP's RADIUS does until the ISP says otherwise. */
 export const DEFAULT_RADIUS_POLICY: RadiusPolicy = { blocked_access: 'reject', suspended_pool: null, suspended_address_list: null, interim_interval_seconds: 300 };
 
+/**
+ * What the ISP prints on its documents (invoices, receipts, statements): where it is and how to reach it, the
+ * locale amounts and dates are written in, its logo, and how customers pay. The name and currency are the
+ * registration's. The address starts as the registration's; the rest is empty until the ISP sets it.
+ */
+export type IspProfile = Readonly<{
+  address: string;
+  phone: string | null;
+  email: string | null;
+  /** A BCP 47 tag (en-BD, bn-BD); null: the documents' default. */
+  locale: string | null;
+  logo: IspLogo | null;
+  /** How to pay, printed on invoices: a bKash merchant number, a bank account. */
+  payment_note: string | null;
+}>;
+
+export type IspLogo = Readonly<{ media_type: 'image/png' | 'image/jpeg'; data_base64: string }>;
+
+/** The profile as the decider keeps it: the logo by its digest, so the ISP's state does not carry the image. */
+export type IspProfileState = Omit<IspProfile, 'logo'> & Readonly<{ logo: Readonly<{ media_type: IspLogo['media_type']; sha256: string }> | null }>;
+
+/** A logo is printed a few centimetres wide: 64 KiB is plenty, and it travels in an event. */
+export const MAX_LOGO_BYTES = 65_536;
+
 /** How a level below the ISP earns, as stored: wholesale prices live in package assignments. */
 export type StoredTerms = Readonly<{ kind: 'share'; percent: string }> | Readonly<{ kind: 'wholesale' }>;
 
@@ -63,6 +88,7 @@ export type OperatorEvent =
   | DomainEvent<'package-assigned', { operator_id: string; package_id: string; wholesale_price: string; effective_from: LocalDate }>
   | DomainEvent<'package-unassigned', { operator_id: string; package_id: string }>
   | DomainEvent<'radius-policy-set', { operator_id: string } & RadiusPolicy>
+  | DomainEvent<'isp-profile-set', { operator_id: string; logo_sha256: string | null } & IspProfile>
   | DomainEvent<'wallet-topped-up', { operator_id: string; amount: string; method: string; reference: string }>
   | DomainEvent<
       'wallet-debited',
@@ -91,6 +117,8 @@ export type OperatorState = Readonly<{
   assigned_packages: readonly string[];
   /** Only the ISP's own (the root's) is used; other operators keep the default. */
   radius_policy: RadiusPolicy;
+  /** The ISP's (the root's) only; null for every other operator. */
+  isp_profile: IspProfileState | null;
 }>;
 
 export const initialOperatorState = (): OperatorState => ({
@@ -110,6 +138,7 @@ export const initialOperatorState = (): OperatorState => ({
   packages: {},
   assigned_packages: [],
   radius_policy: DEFAULT_RADIUS_POLICY,
+  isp_profile: null,
 });
 
 export function evolveOperator(state: OperatorState, event: OperatorEvent): OperatorState {
@@ -125,6 +154,7 @@ export function evolveOperator(state: OperatorState, event: OperatorEvent): Oper
         time_zone: event.data.time_zone,
         wallet_balance: Money.zero(event.data.currency).toString(),
         credit_limit: Money.zero(event.data.currency).toString(),
+        isp_profile: { address: event.data.address, phone: null, email: null, locale: null, logo: null, payment_note: null },
       };
     case 'operator-created':
       return {
@@ -172,6 +202,10 @@ export function evolveOperator(state: OperatorState, event: OperatorEvent): Oper
     case 'radius-policy-set': {
       const { operator_id: _id, ...radius_policy } = event.data;
       return { ...state, radius_policy };
+    }
+    case 'isp-profile-set': {
+      const { address, phone, email, locale, logo, payment_note, logo_sha256 } = event.data;
+      return { ...state, isp_profile: { address, phone, email, locale, payment_note, logo: logo === null ? null : { media_type: logo.media_type, sha256: logo_sha256 ?? '' } } };
     }
     // Wallet events carry amounts, not balances: a credit is appended without waiting for other writers of the
     // wallet (it cannot break a limit), so only the fold knows the balance.
@@ -395,6 +429,79 @@ export function decideSetRadiusPolicy(state: OperatorState, policy: RadiusPolicy
   const current = state.radius_policy;
   if ((Object.keys(next) as (keyof RadiusPolicy)[]).every((key) => next[key] === current[key])) return accept();
   return accept({ type: 'radius-policy-set', data: { operator_id: state.operator_id, ...next } });
+}
+
+const PROFILE_EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}\.[^\s@]{1,63}$/;
+/** Printable text; an address may run over several lines. */
+const printable = (text: string, lines: boolean): boolean => !(lines ? /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/u : /\p{Cc}/u).test(text);
+
+/** The image's own bytes say what it is: PNG's eight-byte signature, JPEG's start-of-image marker. */
+function logoProblem(logo: IspLogo): string | null {
+  if (logo.media_type !== 'image/png' && logo.media_type !== 'image/jpeg') return `the logo must be image/png or image/jpeg, not ${JSON.stringify(logo.media_type)}`;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(logo.data_base64) || logo.data_base64.length % 4 !== 0 || logo.data_base64.length === 0) return 'the logo must be base64 (RFC 4648, padded)';
+  const bytes = Buffer.from(logo.data_base64, 'base64');
+  if (bytes.length > MAX_LOGO_BYTES) return `the logo is ${bytes.length} bytes; at most ${MAX_LOGO_BYTES}`;
+  const png = bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (logo.media_type === 'image/png' ? !png : !jpeg) return `the logo's bytes are not a ${logo.media_type === 'image/png' ? 'PNG' : 'JPEG'} image`;
+  return null;
+}
+
+/**
+ * The ISP sets what its documents print. Rules, in order: the operator exists; it is the ISP itself; the
+ * address is 1–300 printable characters (lines allowed); the phone at most 40, the payment note at most 300
+ * printable characters; the email looks like one; the locale is a BCP 47 tag the number formatter supports;
+ * the logo is a PNG or JPEG of at most MAX_LOGO_BYTES whose bytes match its media type. Setting the profile in
+ * force again appends nothing. The event carries the digest of the logo's bytes, which is all the state keeps.
+ */
+export function decideSetIspProfile(state: OperatorState, profile: IspProfile): Decision<OperatorEvent> {
+  if (!state.exists) return refuse(rejection('OPERATOR_NOT_FOUND', 'no such operator'));
+  if (state.role !== 'admin') return refuse(rejection('NOT_PERMITTED', 'the documents carry the ISP’s profile; resellers print the ISP’s'));
+  const address = profile.address.trim();
+  if (address === '' || address.length > 300 || !printable(address, true)) return refuse(rejection('INVALID_INPUT', 'the address must be 1–300 printable characters'));
+  const text = (value: string | null, max: number): string | null | false => {
+    if (value === null) return null;
+    const trimmed = value.trim();
+    if (trimmed === '') return null;
+    return trimmed.length > max || !printable(trimmed, false) ? false : trimmed;
+  };
+  const phone = text(profile.phone, 40);
+  if (phone === false) return refuse(rejection('INVALID_INPUT', 'the phone must be at most 40 printable characters'));
+  const payment_note = text(profile.payment_note, 300);
+  if (payment_note === false) return refuse(rejection('INVALID_INPUT', 'the payment note must be at most 300 printable characters on one line'));
+  const email = profile.email === null || profile.email.trim() === '' ? null : profile.email.trim();
+  if (email !== null && (email.length > 254 || !PROFILE_EMAIL.test(email))) return refuse(rejection('INVALID_INPUT', `${JSON.stringify(profile.email)} is not an email address`));
+  if (profile.locale !== null && !isSupportedLocale(profile.locale)) return refuse(rejection('INVALID_INPUT', `${JSON.stringify(profile.locale)} is not a locale tag such as en-BD or bn-BD`));
+  if (profile.logo !== null) {
+    const problem = logoProblem(profile.logo);
+    if (problem !== null) return refuse(rejection('INVALID_INPUT', problem));
+  }
+  const next: IspProfile = { address, phone, email, locale: profile.locale, logo: profile.logo, payment_note };
+  const digest = next.logo === null ? null : createHash('sha256').update(Buffer.from(next.logo.data_base64, 'base64')).digest('hex');
+  const current = state.isp_profile;
+  if (
+    current !== null &&
+    current.address === next.address &&
+    current.phone === next.phone &&
+    current.email === next.email &&
+    current.locale === next.locale &&
+    current.payment_note === next.payment_note &&
+    (current.logo === null ? next.logo === null : next.logo !== null && current.logo.media_type === next.logo.media_type && current.logo.sha256 === digest)
+  ) {
+    return accept();
+  }
+  return accept({ type: 'isp-profile-set', data: { operator_id: state.operator_id, ...next, logo_sha256: digest } });
+}
+
+/** A well-formed BCP 47 tag that the number formatter has data for (its own language at least). */
+export function isSupportedLocale(tag: string): boolean {
+  if (tag.length === 0 || tag.length > 35) return false;
+  try {
+    const [canonical] = Intl.getCanonicalLocales(tag);
+    return canonical !== undefined && Intl.NumberFormat.supportedLocalesOf([canonical]).length === 1;
+  } catch {
+    return false;
+  }
 }
 
 export function parseAmount(text: string, currency: string): Money | null {

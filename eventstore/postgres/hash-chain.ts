@@ -13,12 +13,12 @@ const GENESIS = Buffer.alloc(32);
 const PAGE = 5_000;
 
 /** The stored form of an event exactly as PostgreSQL prints it: jsonb text is normalised, timestamps in µs. */
-const CANONICAL_COLUMNS = `e.global_position::text AS global_position, e.stream_id, e.stream_revision::text AS stream_revision,
+export const CANONICAL_COLUMNS = `e.global_position::text AS global_position, e.stream_id, e.stream_revision::text AS stream_revision,
   e.event_id::text AS event_id, e.type, e.schema_version, e.data::text AS data, e.metadata::text AS metadata,
   to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
   to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS recorded_at, e.tx_id::text AS tx_id`;
 
-type CanonicalRow = {
+export type CanonicalRow = {
   global_position: string;
   stream_id: string;
   stream_revision: string;
@@ -49,6 +49,30 @@ export function eventHash(previous: Buffer | null, row: CanonicalRow): Buffer {
     .update(previous ?? GENESIS)
     .update(canonical, 'utf8')
     .digest();
+}
+
+/** An event in its canonical form with its link in the chain: enough to recompute the link's hash elsewhere. */
+export type ChainedEvent = CanonicalRow & Readonly<{ chain_index: string; prev_hash: string | null; hash: string }>;
+
+/**
+ * The chained events at these log positions, in chain order, with their links (event_chain by its unique
+ * global_position, events by key). A position that is not chained (yet) is simply absent: the caller compares.
+ */
+export async function chainedEvents(client: pg.ClientBase | pg.Pool, positions: readonly bigint[]): Promise<ChainedEvent[]> {
+  const found = await client.query<CanonicalRow & { chain_index: string; prev_hash: Buffer | null; hash: Buffer }>(
+    `SELECT ${CANONICAL_COLUMNS}, c.chain_index::text AS chain_index, c.prev_hash, c.hash
+       FROM event_chain c JOIN events e ON e.global_position = c.global_position
+      WHERE c.global_position = ANY($1::bigint[]) ORDER BY c.chain_index`,
+    [positions.map((position) => position.toString())],
+  );
+  return found.rows.map((row) => ({ ...row, prev_hash: row.prev_hash === null ? null : row.prev_hash.toString('hex'), hash: row.hash.toString('hex') }));
+}
+
+/** One link of the chain by its index, or null. */
+export async function chainLink(client: pg.ClientBase | pg.Pool, chain_index: bigint): Promise<{ global_position: string; hash: string } | null> {
+  const found = await client.query<{ global_position: string; hash: Buffer }>('SELECT global_position::text AS global_position, hash FROM event_chain WHERE chain_index = $1', [chain_index.toString()]);
+  const row = found.rows[0];
+  return row === undefined ? null : { global_position: row.global_position, hash: row.hash.toString('hex') };
 }
 
 export type ChainHead = Readonly<{ chain_index: bigint; global_position: bigint; tx_id: bigint; hash: string }> | null;

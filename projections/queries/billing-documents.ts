@@ -258,3 +258,15 @@ export async function loadReceipt(db: Queryable, scope: ListScope, payment_id: s
     };
   });
 }
+
+/** A customer as documents name it, if the scope may see it. Reads customers and operators by key. */
+export async function loadDocumentCustomer(db: Queryable, scope: ListScope, customer_id: string): Promise<InvoiceParty> {
+  const params = new SqlParams();
+  const found = await db.query<InvoiceParty>(
+    `SELECT c.customer_id, c.name, c.mobile, c.zone, c.username, c.connection_type, c.operator_id, o.name AS operator_name
+       FROM customers c LEFT JOIN operators o ON o.operator_id = c.operator_id WHERE c.customer_id = ${params.add(customer_id)} AND ${chainScopeSql(scope, params, 'c')}`,
+    params.values,
+  );
+  if (found.rows[0] === undefined) throw new DocumentNotFound(`no customer ${customer_id} in this part of the network`);
+  return found.rows[0];
+}

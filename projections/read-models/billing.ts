@@ -19,7 +19,7 @@ const OWNERS = 'billing_customers';
 
 export const billingProjection: Projection = {
   name: 'billing',
-  // 2: bill_settlements.
+  // 2: bill_settlements, and bills by (tenant, issued_on, bill_id) for exports.
   version: 2,
   tables: [
     {
@@ -55,6 +55,8 @@ export const billingProjection: Projection = {
         'CREATE INDEX ON {table} (tenant, status, due_on)',
         'CREATE INDEX ON {table} USING gin (chain)',
         'CREATE INDEX ON {table} (tenant, period)',
+        // Exports page through a tenant's bills in issue order.
+        'CREATE INDEX ON {table} (tenant, issued_on, bill_id)',
       ],
     },
     {
