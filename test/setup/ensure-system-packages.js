@@ -11,6 +11,8 @@ const required = [
   { command: 'freeradius', package: 'freeradius', why: 'the RADIUS suite runs the same tests against a stock FreeRADIUS 3.2 reading our tables' },
   { file: '/usr/lib/freeradius/rlm_sql_postgresql.so', package: 'freeradius-postgresql', why: "FreeRADIUS' PostgreSQL driver (rlm_sql) for the RADIUS suite" },
   { file: '/usr/bin/chromium', package: 'chromium', why: 'the browser tests of the panels and portals (test/web) drive Debian\'s Chromium with playwright-core' },
+  { command: 'pdftoppm', package: 'poppler-utils', why: 'the documents tests (test/documents) render every PDF with pdftoppm and read its text with pdftotext and its fonts with pdffonts' },
+  { command: 'soffice', package: 'libreoffice-calc', why: 'the documents tests (test/documents) open an exported workbook with LibreOffice headless to prove another program reads it' },
 ];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
