@@ -10,6 +10,7 @@ import { gatewayRoutes } from './gateways.js';
 import { loginRoutes } from './logins.js';
 import { operatorRoutes } from './operators.js';
 import { packageRoutes } from './packages.js';
+import { passkeyRoutes } from './passkeys.js';
 import { paymentRoutes } from './payments.js';
 import { portalRoutes } from './portal.js';
 import { replayRoutes } from './replay.js';
@@ -35,4 +36,5 @@ export const API_ROUTES: readonly FastifyPluginAsync<ApiDependencies>[] = [
   gatewayRoutes,
   dashboardRoutes,
   sessionRoutes,
+  passkeyRoutes,
 ];

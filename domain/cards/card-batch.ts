@@ -124,10 +124,13 @@ export function decideGenerateBatch(
       currency: command.currency,
       package_id: command.package_id,
       expires_on: command.expires_on,
-      cards: command.pins.map((pin, index) => ({ serial: String(command.first_serial + index).padStart(8, '0'), pin_hash: hashPin(command.batch_id, pin) })),
+      cards: command.pins.map((pin, index) => ({ serial: cardSerial(command.first_serial + index), pin_hash: hashPin(command.batch_id, pin) })),
     },
   });
 }
+
+/** A card's serial as printed and stored: its number in eight digits. */
+export const cardSerial = (number: number): string => String(number).padStart(8, '0');
 
 export function decideAssignCards(state: CardBatchState, serials: readonly string[], to_operator_id: string, to_staff_id: string | null): Decision<CardEvent> {
   if (!state.exists) return refuse(rejection('CARD_BATCH_NOT_FOUND', 'no such card batch'));

@@ -18,7 +18,11 @@ export function groupDigits(amount: string): string {
   return `${match[1]}${match[2]!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${match[3] ?? ''}`;
 }
 
-const SYMBOLS: Readonly<Record<string, string>> = { BDT: '৳', USD: '$', EUR: '€', GBP: '£', INR: '₹' };
+/**
+ * How amounts are written: "Tk" for taka (what receipts in Bangladesh print; the ৳ sign needs a Bengali font that
+ * an office PC may lack), the common signs for a few others, the ISO code for the rest.
+ */
+const SYMBOLS: Readonly<Record<string, string>> = { BDT: 'Tk ', USD: '$', EUR: '€', GBP: '£' };
 
 /** An amount for people: the currency's symbol (or code) and grouped digits. */
 export function formatMoney(amount: unknown, currency: unknown): string {
@@ -50,6 +54,8 @@ export function formatWhen(value: unknown, time_zone: string, kind: 'datetime' |
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return formatter('UTC', 'date').format(new Date(`${text}T00:00:00Z`));
   const instant = new Date(text);
   if (Number.isNaN(instant.getTime())) return text;
+  // An expiry falls on a local midnight: the day says it all.
+  if (kind === 'datetime' && formatter(time_zone, 'time').format(instant) === '00:00') return formatter(time_zone, 'date').format(instant);
   return formatter(time_zone, kind).format(instant);
 }
 

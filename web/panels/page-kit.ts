@@ -344,7 +344,9 @@ export async function submitForm(
     return page.redirect(url, message, position);
   } catch (error) {
     if (!(error instanceof ApiRefusal) || error.status === 401 || (error.status === 403 && error.code !== 'STEP_UP_REQUIRED' && error.code !== 'NOT_PERMITTED' && error.code !== 'OPERATOR_NOT_IN_SUBTREE' && error.code !== 'CARD_NOT_ASSIGNED_TO_YOU')) throw error;
-    return form.again({ [form.id]: formStateOf(form.id, form.values, error.failure, form.aliases) }, error.status);
+    // The page answers 200: it is a good page (the form, the input and the errors); a 4xx document would be
+    // reported by the browser as a failed load. What was refused is in the form and nothing was written.
+    return form.again({ [form.id]: formStateOf(form.id, form.values, error.failure, form.aliases) }, 200);
   }
 }
 

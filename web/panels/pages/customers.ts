@@ -31,6 +31,8 @@ export type Operator = { operator_id: string; name: string; role: string; parent
 type TimelineLine = { event: string; type: string; at: string; actor: string; status_before: string | null; status_after: string; summary: string };
 
 const PAGE_SIZE = 25;
+/** The newest events shown on a customer's page; the rest are a click away. */
+const TIMELINE_SHOWN = 15;
 const STATUSES = ['active', 'expired', 'suspended', 'disabled'];
 const CONNECTION_TYPES = ['pppoe', 'hotspot', 'static_ip'];
 
@@ -145,6 +147,7 @@ export function customerPages(pages: Pages): void {
       page.can('payments.collect') && !page.session.isp_level && page.can('operators.read') ? page.api.get<Operator>(`/api/v1/operators/${encodeURIComponent(page.session.operator_id)}`) : Promise.resolve(null),
     ]);
     const lines = [...timeline.timeline].reverse();
+    const all = (page.request.query as { timeline?: string }).timeline === 'all';
     const cause = lines.find((line) => line.status_before !== line.status_after);
     const pkg = packages.find((item) => item.package_id === customer.package_id);
     const defaults: Record<string, Record<string, unknown>> = {
@@ -166,7 +169,8 @@ export function customerPages(pages: Pages): void {
         customer,
         package: pkg ?? null,
         packages,
-        timeline: lines.map((line) => ({ ...line, change: line.status_before !== line.status_after })),
+        timeline: (all ? lines : lines.slice(0, TIMELINE_SHOWN)).map((line) => ({ ...line, change: line.status_before !== line.status_after })),
+        timeline_more: all ? 0 : Math.max(0, lines.length - TIMELINE_SHOWN),
         cause: cause ?? null,
         bills: bills.bills,
         payments: payments.payments,
