@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { CommandRuntime, systemClock, type Clock } from '../commands/command-runtime.js';
 import { PostgresSnapshotStore } from '../commands/snapshots.js';
 import type { EventStore } from '../eventstore/event-store.js';
+import { LogProvider, type NotificationProvider } from '../notifications/providers.js';
 import { authRoutes } from './access/auth-routes.js';
 import { installAccessControl } from './access/route-access.js';
 import { settingsFor, type ApiDependencies, type ApiSettings } from './dependencies.js';
@@ -16,6 +17,8 @@ import { API_ROUTES } from './routes/index.js';
 import { rejectUnstorableText } from './routes/storable-text.js';
 import { installWebFoundation } from '../web/index.js';
 import { panelPlugin } from '../web/panels/plugin.js';
+import { portalPlugin } from '../web/portal/plugin.js';
+import { hotspotPlugin } from '../web/hotspot/plugin.js';
 
 export type AppDependencies = Readonly<{
   pool: pg.Pool;
@@ -25,6 +28,8 @@ export type AppDependencies = Readonly<{
   runtime?: CommandRuntime;
   settings?: ApiSettings;
   router_secrets?: ApiDependencies['router_secrets'];
+  /** The SMS provider for the hotspot's one-time codes (null: SMS is off); by default messages go to the log. */
+  sms?: NotificationProvider | null;
 }>;
 
 /**
@@ -48,6 +53,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     runtime: dependencies.runtime ?? new CommandRuntime({ store: dependencies.store, snapshots: new PostgresSnapshotStore(dependencies.pool), clock }),
     settings: dependencies.settings ?? settingsFor('http://localhost:3000'),
     ...(dependencies.router_secrets === undefined ? {} : { router_secrets: dependencies.router_secrets }),
+    sms: dependencies.sms === undefined ? new LogProvider('sms', dependencies.logger as never) : dependencies.sms,
   };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -69,5 +75,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   await app.register(authRoutes, deps);
   for (const routes of API_ROUTES) await app.register(routes, deps);
   await app.register(panelPlugin, deps);
+  await app.register(portalPlugin, deps);
+  await app.register(hotspotPlugin, deps);
   return app;
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Clock, CommandRuntime } from '../commands/command-runtime.js';
 import type { PasswordSealer } from '../commands/router-commands.js';
 import type { EventStore } from '../eventstore/event-store.js';
+import type { NotificationProvider } from '../notifications/providers.js';
 
 /** What every API plugin gets: the database, the event store, the command runtime, a clock and settings. */
 export type ApiSettings = Readonly<{
@@ -22,6 +23,8 @@ export type ApiDependencies = Readonly<{
   settings: ApiSettings;
   /** Seals routers' API passwords (the router-agent's key); without it the API cannot take a router's connection. */
   router_secrets?: PasswordSealer;
+  /** Sends the hotspot's one-time codes: the notifications module's SMS provider; null when SMS is off. */
+  sms?: NotificationProvider | null;
 }>;
 
 export function settingsFor(public_url: string): ApiSettings {

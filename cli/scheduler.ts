@@ -31,23 +31,28 @@ export function schedulerSettings(config: Config): SchedulerSettings {
   };
 }
 
+/** The SMS provider SMS_PROVIDER asks for (to the log, or an HTTP gateway), or null for `none`. */
+export function smsProvider(config: Config, logger: Logger): NotificationProvider | null {
+  if (config.SMS_PROVIDER === 'log') return new LogProvider('sms', logger.child({ component: 'notifications' }), config.SMS_RATE_PER_SECOND);
+  if (config.SMS_PROVIDER === 'http' && config.SMS_HTTP_URL !== undefined) {
+    return new HttpProvider({
+      name: 'http-sms',
+      channel: 'sms',
+      url_template: config.SMS_HTTP_URL,
+      body_template: config.SMS_HTTP_BODY ?? null,
+      content_type: 'application/json',
+      headers: config.SMS_HTTP_AUTHORIZATION === undefined ? {} : { authorization: config.SMS_HTTP_AUTHORIZATION },
+      rate_per_second: config.SMS_RATE_PER_SECOND,
+    });
+  }
+  return null;
+}
+
 /** One provider per channel that is configured: SMS by HTTP or to the log, email by SMTP, WhatsApp by HTTP. */
 export function notificationProviders(config: Config, logger: Logger): NotificationProvider[] {
   const providers: NotificationProvider[] = [];
-  if (config.SMS_PROVIDER === 'log') providers.push(new LogProvider('sms', logger.child({ component: 'notifications' }), config.SMS_RATE_PER_SECOND));
-  if (config.SMS_PROVIDER === 'http' && config.SMS_HTTP_URL !== undefined) {
-    providers.push(
-      new HttpProvider({
-        name: 'http-sms',
-        channel: 'sms',
-        url_template: config.SMS_HTTP_URL,
-        body_template: config.SMS_HTTP_BODY ?? null,
-        content_type: 'application/json',
-        headers: config.SMS_HTTP_AUTHORIZATION === undefined ? {} : { authorization: config.SMS_HTTP_AUTHORIZATION },
-        rate_per_second: config.SMS_RATE_PER_SECOND,
-      }),
-    );
-  }
+  const sms = smsProvider(config, logger);
+  if (sms !== null) providers.push(sms);
   if (config.SMTP_URL !== undefined) providers.push(new SmtpProvider(config.SMTP_URL, config.SMTP_FROM, config.EMAIL_RATE_PER_SECOND));
   if (config.WHATSAPP_HTTP_URL !== undefined) {
     providers.push(

@@ -21,7 +21,7 @@ import { routerCredentials, startRouterAgent } from './router-agent.js';
 import type { RunningRadius } from '../radius-bridge/radius-role.js';
 import { startRadiusRole } from './radius.js';
 import type { RunningScheduler } from '../scheduler/role.js';
-import { startScheduler } from './scheduler.js';
+import { smsProvider, startScheduler } from './scheduler.js';
 
 const APP_DATABASE = 'ispbills';
 
@@ -159,6 +159,7 @@ export async function startSystem(
         logger: logger.child({ component: 'http' }),
         runtime: commandRuntime(connected),
         settings: settingsFor(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`),
+        sms: smsProvider(config, logger),
         ...routerSecretsFor(config),
       });
       await app.listen({ host: config.HOST, port: config.PORT });

@@ -8,6 +8,7 @@ import * as routerOutbox from './0006-router-outbox.js';
 import * as apiAccess from './0007-api-access.js';
 import * as notifications from './0008-notifications.js';
 import * as gatewaySessions from './0009-gateway-sessions.js';
+import * as hotspotPortal from './0010-hotspot-portal.js';
 
 /** Every migration in order. Names sort by their numeric prefix; a new migration gets the next number. */
 const migrations: Readonly<Record<string, Migration>> = {
@@ -20,6 +21,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0007-api-access': apiAccess,
   '0008-notifications': notifications,
   '0009-gateway-sessions': gatewaySessions,
+  '0010-hotspot-portal': hotspotPortal,
 };
 
 const provider: MigrationProvider = {

@@ -48,17 +48,19 @@ const describeCaller = (caller: Caller, csrf_token: string | null = caller.csrf_
 
 type LoginRow = { login_id: string; password_hash: string | null; locked_until: Date | null; disabled: boolean };
 
+/**
+ * A new session for a login that proved who it is (a password, a passkey, a one-time code at the hotspot): the
+ * HTTP-only, SameSite=Strict session cookie on the reply, and the CSRF token its writes must carry.
+ */
+export async function startSession(deps: Pick<ApiDependencies, 'pool' | 'clock' | 'settings'>, reply: FastifyReply, login_id: string) {
+  const session = await createSession(deps.pool, deps.clock, login_id);
+  void reply.setCookie(SESSION_COOKIE, session.token, { httpOnly: true, secure: deps.settings.secure_cookies, sameSite: 'strict', path: '/', expires: session.expires_at });
+  return session;
+}
+
 export const authRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, deps) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>();
   const { pool, clock, settings } = deps;
-  const cookie = (reply: FastifyReply, token: string, expires: Date): void => {
-    void reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, secure: settings.secure_cookies, sameSite: 'strict', path: '/', expires });
-  };
-  const startSession = async (reply: FastifyReply, login_id: string) => {
-    const session = await createSession(pool, clock, login_id);
-    cookie(reply, session.token, session.expires_at);
-    return session;
-  };
   const callerOfLogin = async (login_id: string, csrf_token: string) => describeCaller(await sessionCaller(pool, login_id, csrf_token));
 
   app.post(
@@ -87,7 +89,7 @@ export const authRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, de
         throw new ApiError('INVALID_LOGIN', 'wrong login or password');
       }
       await recordSuccess(pool, row.login_id);
-      const session = await startSession(reply, row.login_id);
+      const session = await startSession(deps, reply, row.login_id);
       return callerOfLogin(row.login_id, session.csrf_token);
     },
   );
@@ -285,7 +287,7 @@ export const authRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, de
       }
       const disabled = await pool.query<{ disabled: boolean }>('SELECT disabled FROM logins WHERE login_id = $1', [login_id]);
       if (disabled.rows[0]?.disabled !== false) throw new ApiError('INVALID_LOGIN', 'this login is disabled');
-      const session = await startSession(reply, login_id);
+      const session = await startSession(deps, reply, login_id);
       return callerOfLogin(login_id, session.csrf_token);
     },
   );

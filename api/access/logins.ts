@@ -13,7 +13,8 @@ import { hashPassword, passwordProblem } from './passwords.js';
 export type NewLogin = Readonly<{
   tenant: string;
   login: string;
-  password: string;
+  /** null: no password; the login is used with one-time codes (hotspot customers) or passkeys. */
+  password: string | null;
   principal_kind: 'operator' | 'staff' | 'customer';
   principal_id: string;
 }>;
@@ -36,7 +37,7 @@ export async function principalOf(pool: pg.Pool, tenant: string, kind: NewLogin[
 export async function createLogin(pool: pg.Pool, clock: Clock, input: NewLogin): Promise<{ login_id: string; role: Role; operator_id: string }> {
   const login = input.login.trim().toLowerCase();
   if (!LOGIN_PATTERN.test(login)) throw new ApiError('INVALID_INPUT', 'a login is 3–100 lower-case letters, digits and . _ @ + -');
-  const weak = passwordProblem(input.password);
+  const weak = input.password === null ? null : passwordProblem(input.password);
   if (weak !== null) throw new ApiError('INVALID_INPUT', weak);
   const principal = await principalOf(pool, input.tenant, input.principal_kind, input.principal_id);
   if (principal === null) throw new ApiError('NOT_FOUND', `no ${input.principal_kind} ${input.principal_id} in this ISP (yet: it appears once projected)`);
@@ -44,7 +45,7 @@ export async function createLogin(pool: pg.Pool, clock: Clock, input: NewLogin):
   const inserted = await pool.query(
     `INSERT INTO logins (login_id, login, tenant, principal_kind, principal_id, role, operator_id, password_hash, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-    [login_id, login, input.tenant, input.principal_kind, input.principal_id, principal.role, principal.operator_id, await hashPassword(input.password), clock.now()],
+    [login_id, login, input.tenant, input.principal_kind, input.principal_id, principal.role, principal.operator_id, input.password === null ? null : await hashPassword(input.password), clock.now()],
   );
   if (inserted.rowCount === 0) throw new ApiError('LOGIN_TAKEN', `the login ${login} is taken, or this ${input.principal_kind} already has a login`);
   return { login_id, ...principal };

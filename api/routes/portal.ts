@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { loadCustomer } from '../../commands/customer-commands.js';
+import { UsageAggregate, usageStream } from '../../commands/usage-commands.js';
+import { OCTETS_PER_MB, usagePeriodOf } from '../../domain/usage/usage.js';
 import type { Caller } from '../access/caller.js';
 import { callerOf } from '../access/route-access.js';
 import type { ApiDependencies } from '../dependencies.js';
@@ -8,6 +11,7 @@ import { ApiError, errorReplies } from '../errors.js';
 import { consistentWith, POSITION_HEADER } from '../scope.js';
 import { BILL_COLUMNS, billItem, billScope } from './bills.js';
 import { PAYMENT_COLUMNS, paymentItem, paymentScope } from './payments.js';
+import { customerSessions, radiusLogins, USAGE_DAYS, usageReply } from './sessions.js';
 import { cursorDay, cursorInstant, cursorPosition, decodeCursor, instantSql, pageLimit, pageOf } from './route-kit.js';
 
 /**
@@ -30,6 +34,10 @@ const account = z.object({
   currency: z.string(),
   package: z.object({ package_id: z.string(), name: z.string().nullable(), down_kbps: z.number().nullable(), up_kbps: z.number().nullable(), price: z.string().nullable(), validity_days: z.number().nullable() }),
   operator: z.object({ operator_id: z.string(), name: z.string().nullable() }),
+  /** The device a hotspot customer logs in from (MAC authentication), or a PPPoE account's bound MAC. */
+  mac: z.string().nullable(),
+  /** The ISP: its name for the pages, its time zone for dates and times. */
+  isp: z.object({ operator_id: z.string(), name: z.string().nullable(), time_zone: z.string().nullable() }),
 });
 
 const timelineLine = z.object({ event: z.string(), type: z.string(), at: z.string(), status_before: z.string().nullable(), status_after: z.string(), summary: z.string() });
@@ -41,7 +49,7 @@ function customerOf(request: FastifyRequest): Caller {
   return caller;
 }
 
-export const portalRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, { pool }) => {
+export const portalRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, { pool, runtime, clock }) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>();
   const tags = ['portal'];
   const self = { capability: 'self.read' as const, scope: 'self' as const };
@@ -58,8 +66,10 @@ export const portalRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, 
                 c.balance_due::text AS balance_due, c.credit::text AS credit, c.currency,
                 json_build_object('package_id', c.package_id, 'name', p.name, 'down_kbps', p.down_kbps, 'up_kbps', p.up_kbps, 'price', COALESCE(c.special_price, p.price)::text,
                                   'validity_days', p.validity_days) AS package,
-                json_build_object('operator_id', c.operator_id, 'name', o.name) AS operator
+                json_build_object('operator_id', c.operator_id, 'name', o.name) AS operator, c.mac,
+                json_build_object('operator_id', c.tenant, 'name', i.name, 'time_zone', i.time_zone) AS isp
            FROM customers c LEFT JOIN packages p ON p.package_id = c.package_id LEFT JOIN operators o ON o.operator_id = c.operator_id
+                LEFT JOIN operators i ON i.operator_id = c.tenant
           WHERE c.customer_id = $1 AND c.tenant = $2`,
         [caller.principal_id, caller.tenant],
       );
@@ -148,6 +158,45 @@ export const portalRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, 
       );
       const page = pageOf(found.rows, request.query.limit, (row) => [row.event]);
       return { timeline: page.rows, next: page.next };
+    },
+  );
+
+  app.get(
+    '/api/v1/me/usage',
+    {
+      config: { access: { ...self, example: { query: { limit: '20' } } } },
+      schema: {
+        tags,
+        summary: `My data use: this period against my package's quota (what the quota rule counts), and my sessions of the last ${USAGE_DAYS} days, newest first`,
+        querystring: z.object({ limit: pageLimit(100, 20) }).strict(),
+        response: {
+          200: usageReply.extend({
+            /** `validity:<until>` (daily) or `period:<YYYY-MM>` (monthly): what the quota counts in. */
+            usage_period: z.string(),
+            period_octets: z.string(),
+            quota_octets: z.string().nullable(),
+          }),
+          ...errorReplies,
+        },
+      },
+    },
+    async (request) => {
+      const caller = customerOf(request);
+      const customer = await loadCustomer(runtime, caller.tenant, caller.principal_id);
+      if (customer === null) throw new ApiError('CUSTOMER_NOT_FOUND', 'your account is not there (yet); try again in a moment');
+      // The period and its total come from the usage stream, as the quota rule (domain/usage) counts them.
+      const usage = await runtime.load(UsageAggregate, usageStream(caller.principal_id));
+      const usage_period = usagePeriodOf(customer.state, clock.now());
+      const quota = await pool.query<{ data_quota_mb: number | null }>('SELECT data_quota_mb FROM packages WHERE package_id = $1', [customer.state.package_id]);
+      const quota_mb = quota.rows[0]?.data_quota_mb ?? null;
+      const { username, mac } = customer.state.credentials;
+      const since = new Date(clock.now().getTime() - USAGE_DAYS * 86_400_000);
+      return {
+        usage_period,
+        period_octets: usage.state.usage_period === usage_period ? usage.state.period_octets : '0',
+        quota_octets: quota_mb === null ? null : (BigInt(quota_mb) * OCTETS_PER_MB).toString(),
+        ...(await customerSessions(pool, caller.tenant, radiusLogins(username, mac), since, request.query.limit)),
+      };
     },
   );
 };

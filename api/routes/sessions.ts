@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type pg from 'pg';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../access/route-access.js';
@@ -47,7 +48,47 @@ const usageSession = z.object({
 });
 
 /** How far back a customer's usage looks: radacct is indexed by start time, and a month is what people ask about. */
-const USAGE_DAYS = 31;
+export const USAGE_DAYS = 31;
+
+export type UsageSession = z.infer<typeof usageSession>;
+export const usageReply = z.object({
+  since: z.string(),
+  online: z.boolean(),
+  totals: z.object({ sessions: z.number().int(), seconds: z.string(), input_octets: z.string(), output_octets: z.string() }),
+  sessions: z.array(usageSession),
+});
+
+/**
+ * The logins RADIUS knows a customer by: its PPPoE username, and its device's MAC (hotspot, MAC login) in each
+ * spelling RouterOS' radius-mac-format may send it (XX:XX:…, XX-XX-…, XXXXXXXXXXXX, upper or lower case).
+ */
+export function radiusLogins(username: string | null, mac: string | null): string[] {
+  const spellings = mac === null ? [] : [mac, mac.replaceAll(':', '-'), mac.replaceAll(':', '')];
+  return [...(username === null ? [] : [username]), ...spellings, ...spellings.map((spelling) => spelling.toLowerCase())];
+}
+
+/** A customer's sessions on the ISP's routers since a time, newest first (at most `limit`), and their totals. */
+export async function customerSessions(pool: pg.Pool, tenant: string, logins: readonly string[], since: Date, limit: number): Promise<z.infer<typeof usageReply>> {
+  const routers = `host(r.nasipaddress) IN (SELECT nasname FROM nas WHERE tenant = $3)`;
+  const within = `r.acctstarttime >= $2 AND r.username = ANY($1::text[]) AND ${routers}`;
+  const [sessions, totals] = await Promise.all([
+    pool.query<UsageSession>(
+      `SELECT r.radacctid::text AS session_id, r.username AS login, host(r.nasipaddress) AS nas_ip, host(r.framedipaddress) AS framed_ip,
+              ${instantSql('r.acctstarttime')} AS started_at, ${instantSql('r.acctstoptime')} AS stopped_at, r.acctsessiontime::text AS seconds,
+              COALESCE(r.acctinputoctets, 0)::text AS input_octets, COALESCE(r.acctoutputoctets, 0)::text AS output_octets, r.acctterminatecause AS terminate_cause
+         FROM radacct r WHERE ${within} ORDER BY r.acctstarttime DESC, r.radacctid DESC LIMIT ${limit}`,
+      [logins, since, tenant],
+    ),
+    pool.query<{ sessions: number; seconds: string; input_octets: string; output_octets: string; online: boolean }>(
+      `SELECT count(*)::int AS sessions, COALESCE(sum(r.acctsessiontime), 0)::text AS seconds, COALESCE(sum(r.acctinputoctets), 0)::text AS input_octets,
+              COALESCE(sum(r.acctoutputoctets), 0)::text AS output_octets, COALESCE(bool_or(r.acctstoptime IS NULL), false) AS online
+         FROM radacct r WHERE ${within}`,
+      [logins, since, tenant],
+    ),
+  ]);
+  const { online, ...sums } = totals.rows[0]!;
+  return { since: since.toISOString(), online, totals: sums, sessions: sessions.rows };
+}
 
 export const sessionRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, { pool, clock }) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>();
@@ -110,13 +151,7 @@ export const sessionRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin,
         params: z.object({ customer_id: ID }),
         querystring: z.object({ limit: pageLimit(500, 50) }).strict(),
         response: {
-          200: z.object({
-            customer_id: z.string(),
-            since: z.string(),
-            online: z.boolean(),
-            totals: z.object({ sessions: z.number().int(), seconds: z.string(), input_octets: z.string(), output_octets: z.string() }),
-            sessions: z.array(usageSession),
-          }),
+          200: usageReply.extend({ customer_id: z.string() }),
           ...errorReplies,
         },
       },
@@ -125,28 +160,8 @@ export const sessionRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin,
       const caller = callerOf(request);
       await customerInScope(pool, caller, request.params.customer_id);
       const customer = (await pool.query<{ username: string | null; mac: string | null }>('SELECT username, mac FROM customers WHERE customer_id = $1', [request.params.customer_id])).rows[0]!;
-      // The logins RADIUS knows the customer by: its PPPoE username, and its device's MAC (hotspot, MAC login).
-      const logins = [customer.username, customer.mac].filter((login): login is string => login !== null);
       const since = new Date(clock.now().getTime() - USAGE_DAYS * 86_400_000);
-      const routers = `host(r.nasipaddress) IN (SELECT nasname FROM nas WHERE tenant = $3)`;
-      const within = `r.acctstarttime >= $2 AND (r.username = ANY($1::text[]) OR upper(r.username) = ANY($1::text[])) AND ${routers}`;
-      const [sessions, totals] = await Promise.all([
-        pool.query<z.infer<typeof usageSession>>(
-          `SELECT r.radacctid::text AS session_id, r.username AS login, host(r.nasipaddress) AS nas_ip, host(r.framedipaddress) AS framed_ip,
-                  ${instantSql('r.acctstarttime')} AS started_at, ${instantSql('r.acctstoptime')} AS stopped_at, r.acctsessiontime::text AS seconds,
-                  COALESCE(r.acctinputoctets, 0)::text AS input_octets, COALESCE(r.acctoutputoctets, 0)::text AS output_octets, r.acctterminatecause AS terminate_cause
-             FROM radacct r WHERE ${within} ORDER BY r.acctstarttime DESC, r.radacctid DESC LIMIT ${request.query.limit}`,
-          [logins, since, caller.tenant],
-        ),
-        pool.query<{ sessions: number; seconds: string; input_octets: string; output_octets: string; online: boolean }>(
-          `SELECT count(*)::int AS sessions, COALESCE(sum(r.acctsessiontime), 0)::text AS seconds, COALESCE(sum(r.acctinputoctets), 0)::text AS input_octets,
-                  COALESCE(sum(r.acctoutputoctets), 0)::text AS output_octets, COALESCE(bool_or(r.acctstoptime IS NULL), false) AS online
-             FROM radacct r WHERE ${within}`,
-          [logins, since, caller.tenant],
-        ),
-      ]);
-      const { online, ...sums } = totals.rows[0]!;
-      return { customer_id: request.params.customer_id, since: since.toISOString(), online, totals: sums, sessions: sessions.rows };
+      return { customer_id: request.params.customer_id, ...(await customerSessions(pool, caller.tenant, radiusLogins(customer.username, customer.mac), since, request.query.limit)) };
     },
   );
 };

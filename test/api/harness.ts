@@ -8,6 +8,7 @@ import { settingsFor } from '../../api/dependencies.js';
 import { registerCustomer } from '../../commands/customer-commands.js';
 import { addStaff, createOperator, setCommissionTerms, assignPackage } from '../../commands/operator-commands.js';
 import type { CommandRuntime } from '../../commands/command-runtime.js';
+import type { NotificationProvider } from '../../notifications/providers.js';
 import { PostgresEventStore } from '../../eventstore/postgres/postgres-event-store.js';
 import { ALL_PROJECTIONS } from '../../projections/index.js';
 import { Projector } from '../../projections/projector.js';
@@ -43,7 +44,14 @@ export type ApiWorld = Readonly<{
 
 export type RouteInfo = RouteEntry;
 
-export async function startApiWorld(): Promise<ApiWorld> {
+export type WorldOptions = Readonly<{
+  /** The SMS provider the API sends one-time codes with (default: the log). */
+  sms?: NotificationProvider | null;
+  /** The address the browser reaches the app at (default http://localhost:3000). */
+  public_url?: string;
+}>;
+
+export async function startApiWorld(options: WorldOptions = {}): Promise<ApiWorld> {
   const database = await createTestDatabase(20);
   const clock = new ManualClock(new Date('2026-11-16T06:00:00Z'));
   const runtime = runtimeOn(database.pool, clock);
@@ -109,7 +117,15 @@ export async function startApiWorld(): Promise<ApiWorld> {
     card_distributor: { kind: 'staff', id: distributor },
     customer: { kind: 'customer', id: customers.own },
   };
-  const app = await buildApp({ pool: database.pool, store, logger: pino({ level: 'silent' }), clock, runtime, settings: settingsFor('http://localhost:3000') });
+  const app = await buildApp({
+    pool: database.pool,
+    store,
+    logger: pino({ level: 'silent' }),
+    clock,
+    runtime,
+    settings: settingsFor(options.public_url ?? 'http://localhost:3000'),
+    ...(options.sms === undefined ? {} : { sms: options.sms }),
+  });
   await app.ready();
   for (const [role, principal] of Object.entries(principals)) {
     await createLogin(database.pool, clock, { tenant: a.tenant, login: `${role}@${a.tenant}`, password: PASSWORD, principal_kind: principal.kind, principal_id: principal.id });

@@ -106,6 +106,9 @@ export async function buildTargets(world: ApiWorld): Promise<Targets> {
       serial: card.serial,
       pin: card.pin,
       router_id: routers.get(tenant)!,
+      // A person at the hotspot: a number and a device of their own per target (the hotspot routes throttle per number and device).
+      mobile: `0171100000${TARGETS.indexOf(target)}`,
+      mac: `02:00:00:00:00:0${TARGETS.indexOf(target)}`,
       // Tokens are the caller's own; any other is "not found", which is what the matrix sees.
       token_id: randomUUID(),
     };

@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
  * - What the customer does on the payment page is a method (`complete`), which returns the signed fields
  *   SSLCommerz would send; `deliverIpn` POSTs them to the session's ipn_url, `browserReturn` to its
  *   success_url / fail_url / cancel_url, as the customer's browser would (form-encoded, redirects not followed).
+ * - For browser tests, `GatewayPageURL` is a page too: Pay / Fail / Cancel buttons, after which the IPN is sent
+ *   (on Pay) and the browser is sent back to the merchant with a form POST, as SSLCommerz' page does.
  */
 export type TestGatewaySession = {
   tran_id: string;
@@ -34,6 +36,8 @@ export type PaymentOutcome = Readonly<{
 }>;
 
 export type Delivery = Readonly<{ status: number; body: string; location: string | null }>;
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 
@@ -104,7 +108,39 @@ export class SslcommerzTestServer {
       this.calls.validation += 1;
       return json(this.#validate(Object.fromEntries(url.searchParams)));
     }
+    const checkout = /^\/EasyCheckOut\/testcde([0-9a-f]{32})(\/(pay|fail|cancel))?$/.exec(url.pathname);
+    if (checkout !== null) return this.#checkout(request, response, checkout[1]!, checkout[3] ?? null);
     response.writeHead(404).end('not found');
+  }
+
+  /**
+   * The hosted payment page, for browser tests: the customer chooses to pay (or fails, or cancels); SSLCommerz then
+   * sends its IPN to the merchant and the customer's browser back to success_url / fail_url / cancel_url with the
+   * signed fields, as a form POST from its own page (cross-site, as in life).
+   */
+  async #checkout(request: http.IncomingMessage, response: http.ServerResponse, key: string, action: string | null): Promise<void> {
+    const session = [...this.sessions.values()].find((candidate) => candidate.sessionkey.toLowerCase() === key);
+    const html = (body: string): void => void response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>SSLCommerz (test)</title><link rel="icon" href="data:,"></head><body>${body}</body></html>`);
+    if (session === undefined) {
+      response.writeHead(404).end('no such payment session');
+      return;
+    }
+    if (request.method === 'GET' && action === null) {
+      const button = (what: string, label: string) => `<form method="post" action="/EasyCheckOut/testcde${key}/${what}"><button type="submit" id="${what}">${label}</button></form>`;
+      return html(`<h1>SSLCommerz test payment</h1><p>${escapeHtml(session.fields.product_name ?? '')}: ${escapeHtml(session.total_amount)} ${escapeHtml(session.currency)}</p>${button('pay', 'Pay')}${button('fail', 'Fail')}${button('cancel', 'Cancel')}`);
+    }
+    if (request.method !== 'POST' || action === null) {
+      response.writeHead(405).end();
+      return;
+    }
+    for await (const _chunk of request) {
+      // The form carries nothing the test gateway needs.
+    }
+    const fields = this.complete(session.tran_id, { status: action === 'pay' ? 'VALID' : action === 'fail' ? 'FAILED' : 'CANCELLED' });
+    if (action === 'pay') await this.deliverIpn(fields);
+    const target = action === 'pay' ? session.fields.success_url : action === 'fail' ? session.fields.fail_url : session.fields.cancel_url;
+    const inputs = Object.entries(fields).map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('');
+    return html(`<p>Returning to the merchant…</p><form method="post" action="${escapeHtml(target ?? '')}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script>document.forms[0].submit();</script>`);
   }
 
   #openSession(fields: Record<string, string>): Record<string, unknown> {
