@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { localDateOf } from '../domain/calendar/local-date.js';
 import { arAging, type ArAging } from '../projections/queries/books-aging.js';
@@ -8,6 +9,8 @@ import { exportHledgerJournal } from '../projections/queries/books-hledger.js';
 import { customerStatement, generalLedger, journal, type CustomerStatement, type JournalPage, type Ledger } from '../projections/queries/books-journal.js';
 import { resellerStatement, type ResellerStatement } from '../projections/queries/books-reseller.js';
 import { balanceSheet, incomeStatement, trialBalance, type BalanceSheet, type BookSummary, type IncomeStatement, type StatementSection, type TrialBalance } from '../projections/queries/books-statements.js';
+import { exportTable } from '../documents/exports.js';
+import { journalTable } from '../documents/tables.js';
 import { loadConfig } from './config.js';
 import { connect, quietLogger, type Connected } from './system.js';
 
@@ -73,9 +76,9 @@ export function registerBooksCommands(program: Command): void {
   const exporter = program.commands.find((command) => command.name() === 'export') ?? program.command('export').description('export data for other tools');
   exporter
     .command('journal')
-    .description("a book's journal in hledger/ledger text (check it with `hledger -f FILE check accounts commodities`)")
+    .description("a book's journal: hledger/ledger text (check it with `hledger -f FILE check accounts commodities`), or one row per line as XLSX or CSV")
     .requiredOption('--book <id>', "the book: its operator's id")
-    .requiredOption('--format <format>', 'hledger (the only one so far)')
+    .requiredOption('--format <format>', 'hledger, xlsx or csv')
     .option('--tenant <id>', 'refuse a book outside this ISP')
     .option('--as-of <when>', 'YYYY-MM-DD or position:<n>; default: now')
     .option('--from <date>', 'first day of entries to include')
@@ -83,7 +86,11 @@ export function registerBooksCommands(program: Command): void {
     .option('--out <file>', 'write here instead of standard output')
     .action(async (options: { book: string; format: string; tenant?: string; asOf?: string; from?: string; to?: string; out?: string }) =>
       withConnection(async (connected) => {
-        if (options.format !== 'hledger') throw new BooksQueryError('INVALID_INPUT', `--format ${options.format}: the journal exports as hledger (ledger-compatible) text`);
+        if (options.format === 'xlsx' || options.format === 'csv') {
+          await writeJournalTable(connected, options as typeof options & { format: 'xlsx' | 'csv' });
+          return;
+        }
+        if (options.format !== 'hledger') throw new BooksQueryError('INVALID_INPUT', `--format ${options.format}: the journal exports as hledger (ledger-compatible) text, xlsx or csv`);
         const out = options.out === undefined ? process.stdout : createWriteStream(options.out, { encoding: 'utf8' });
         const write = async (chunk: string): Promise<void> => {
           if (!out.write(chunk)) await once(out, 'drain');
@@ -100,6 +107,22 @@ export function registerBooksCommands(program: Command): void {
         process.stderr.write(`exported ${summary.entries} entries (${summary.postings} postings, ${summary.accounts} accounts) of book ${summary.book_id}${options.out === undefined ? '' : ` to ${options.out}`}\n`);
       }),
     );
+}
+
+/** The journal as a table (one row per line), the same export the API and the auditor's package write. */
+async function writeJournalTable(connected: Connected, options: Readonly<{ book: string; format: 'xlsx' | 'csv'; tenant?: string; asOf?: string; from?: string; to?: string; out?: string }>): Promise<void> {
+  if (options.format === 'xlsx' && options.out === undefined) throw new BooksQueryError('INVALID_INPUT', 'the journal as xlsx is binary: say where to write it with --out <file>');
+  const out = options.out === undefined ? toStandardOutput() : createWriteStream(options.out);
+  const table = journalTable({ book_id: options.book, ...defined({ tenant: options.tenant, as_of: options.asOf, from: options.from, to: options.to }) });
+  const summary = await exportTable(connected.database.pool, table, options.format, out, { created_at: new Date() });
+  process.stderr.write(`exported ${summary.rows} journal lines of book ${options.book}${options.out === undefined ? '' : ` to ${options.out}`}\n`);
+}
+
+/** A stream the exporters may end; standard output itself stays open. */
+export function toStandardOutput(): PassThrough {
+  const pass = new PassThrough();
+  pass.pipe(process.stdout, { end: false });
+  return pass;
 }
 
 async function withConnection(work: (connected: Connected) => Promise<void>): Promise<void> {

@@ -9,6 +9,7 @@ import { formatRebuildReport, formatStatusTable } from './projection-output.js';
 import { replay, type ReplayOptions } from './replay.js';
 import { ALL_ROLES, commandRuntime, connect, quietLogger, startSystem } from './system.js';
 import { registerBooksCommands } from './books.js';
+import { registerDocumentCommands } from './documents.js';
 import { registerRouterAgentCommands } from './router-agent.js';
 import { registerRadiusCommands } from './radius.js';
 import { registerSchedulerCommands } from './scheduler.js';
@@ -156,6 +157,7 @@ program
   });
 
 registerBooksCommands(program);
+registerDocumentCommands(program);
 registerRouterAgentCommands(program, onShutdownSignal, async () => (await startSystem(loadConfig(), { roles: { http: false, workers: false, router_agent: true } })).stop);
 registerRadiusCommands(program, onShutdownSignal, async () => (await startSystem(loadConfig(), { roles: { http: false, workers: false, radius: true } })).stop);
 registerSchedulerCommands(program, onShutdownSignal, async () => (await startSystem(loadConfig(), { roles: { http: false, workers: false, scheduler: true } })).stop);

@@ -60,9 +60,9 @@ export function metaFor(context: DocumentContext, title: string, subject?: strin
 /** The ISP's block (logo, name, address, contacts) beside the document's title and its key facts. */
 export function letterhead(context: DocumentContext, title: string, facts: readonly (readonly [label: string, value: string])[]): Content {
   const isp = context.isp;
-  const contacts = [isp.phone, isp.email].filter((value): value is string => value !== null && value !== '').join('  ·  ');
+  const contacts = [isp.phone, isp.email].filter((value): value is string => value !== null && value !== '');
   const ispBlock: ContentStack = {
-    stack: [{ text: isp.name, style: 'isp' }, ...(isp.address === '' ? [] : [{ text: isp.address, style: 'muted' }]), ...(contacts === '' ? [] : [{ text: contacts, style: 'muted' }])],
+    stack: [{ text: isp.name, style: 'isp' }, ...(isp.address === '' ? [] : [{ text: isp.address, style: 'muted' }]), ...contacts.map((text) => ({ text, style: 'muted' }))],
   };
   const left: Content =
     isp.logo === null
@@ -74,9 +74,9 @@ export function letterhead(context: DocumentContext, title: string, facts: reado
         columns: [
           left,
           {
-            width: 200,
+            width: 240,
             stack: [
-              { text: title, style: 'title' },
+              { text: title, style: 'title', ...(title.length > 14 ? { fontSize: 14 } : {}) },
               {
                 table: { widths: ['*', 'auto'], body: facts.map(([label, value]) => [{ text: label, style: 'label', alignment: 'right' }, { text: value, alignment: 'right' }]) },
                 layout: 'noBorders',
