@@ -13,7 +13,7 @@ import { customerStream } from './streams.js';
  * decider the run uses (decideIssueMonthlyBill), and the events it would append are only read. So the preview
  * and the run cannot disagree on a rule; they can only see different moments (a payment between the two).
  */
-export type PreviewBill = Readonly<{ customer_id: string; kind: string; covers_from: string; covers_until: string; package_id: string; amount: string; currency: string; due_on: string; credit_applied: string }>;
+export type PreviewBill = Readonly<{ customer_id: string; name: string; kind: string; covers_from: string; covers_until: string; package_id: string; amount: string; currency: string; due_on: string; credit_applied: string }>;
 
 export type BillRunPreview = Readonly<{
   period: YearMonth;
@@ -70,7 +70,7 @@ export async function previewMonthlyBills(runtime: CommandRuntime, envelope: Com
       });
       if (bills.length < MAX_PREVIEW_BILLS) {
         const { customer_id: _id, kind, covers_from, covers_until, package_id, amount, currency, due_on } = issued.data;
-        bills.push({ customer_id, kind, covers_from, covers_until, package_id, amount, currency, due_on, credit_applied });
+        bills.push({ customer_id, name: state.name, kind, covers_from, covers_until, package_id, amount, currency, due_on, credit_applied });
       }
     }
   }

@@ -173,7 +173,7 @@ export const billRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin, { 
             unchanged: z.number().int(),
             totals: z.array(z.object({ currency: z.string(), amount: z.string(), credit_applied: z.string() })),
             bills: z.array(
-              z.object({ customer_id: z.string(), kind: z.string(), covers_from: z.string(), covers_until: z.string(), package_id: z.string(), amount: z.string(), currency: z.string(), due_on: z.string(), credit_applied: z.string() }),
+              z.object({ customer_id: z.string(), name: z.string(), kind: z.string(), covers_from: z.string(), covers_until: z.string(), package_id: z.string(), amount: z.string(), currency: z.string(), due_on: z.string(), credit_applied: z.string() }),
             ),
             refused: z.array(z.object({ customer_id: z.string(), code: z.string(), message: z.string() })),
           }),

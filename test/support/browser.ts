@@ -84,11 +84,11 @@ export async function launchBrowser(options: Readonly<{ baseURL?: string; viewpo
   };
 }
 
-/** Saves a full-page screenshot as `artifacts/screenshots/<folder>/<name>.png` and returns its path. */
-export async function screenshot(page: Page, folder: string, name: string): Promise<string> {
+/** Saves a screenshot (the whole page unless `fullPage: false`) as `artifacts/screenshots/<folder>/<name>.png`. */
+export async function screenshot(page: Page, folder: string, name: string, options: Readonly<{ fullPage?: boolean }> = {}): Promise<string> {
   const path = join(ARTIFACTS_DIR, 'screenshots', folder, `${name}.png`);
   mkdirSync(dirname(path), { recursive: true });
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: options.fullPage ?? true });
   return path;
 }
 

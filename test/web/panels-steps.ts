@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { addVirtualAuthenticator, PHONE, screenshot, type Browser } from '../support/browser.js';
+import { addVirtualAuthenticator, PHONE, screenshot } from '../support/browser.js';
 import { LOGINS, PASSWORD, type PanelWorld, type Role } from './panels-world.js';
 
 /**
@@ -39,16 +39,19 @@ export async function fieldError(page: Page, form: string, field: string): Promi
   return (await page.locator(`${form} [data-field="${field}"] .field-error`).textContent())?.trim() ?? '';
 }
 
-/** A screenshot of the page as it is, and of the same URL on a phone. */
-export async function shoot(browser: Browser, page: Page, name: string, options: Readonly<{ phone?: boolean }> = {}): Promise<void> {
+/** A screenshot of the page as it is, and of the same URL on a phone (a tab of the same browser, so the same login). */
+export async function shoot(page: Page, name: string, options: Readonly<{ phone?: boolean }> = {}): Promise<void> {
   await page.waitForLoadState('load');
   await screenshot(page, SHOTS, `${name}-desktop`);
   if (options.phone === false) return;
-  const phone = await browser.newPage({ viewport: PHONE });
+  const phone = await page.context().newPage();
+  await phone.setViewportSize(PHONE);
   try {
     await phone.goto(page.url());
     await phone.waitForLoadState('load');
-    await screenshot(phone, SHOTS, `${name}-phone`);
+    // What a phone shows first, and the whole page.
+    await screenshot(phone, SHOTS, `${name}-phone`, { fullPage: false });
+    await screenshot(phone, SHOTS, `${name}-phone-full`);
   } finally {
     await phone.close();
   }

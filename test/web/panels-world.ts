@@ -80,6 +80,8 @@ export type PanelWorld = Readonly<{
   routeros: RouterOsTestServer;
   /** Names that must never appear to someone outside their subtree. */
   names: Readonly<{ sibling_customer: string; sub_customer: string; foreign_customer: string; isp_customer: string; reseller_customer: string }>;
+  /** Cards of the world's batch held by Mirpur Link's card distributor, with the PINs printed on them. */
+  cards: readonly Readonly<{ batch_id: string; serial: string; pin: string }>[];
   ids: Readonly<{ sub_customer: string; sibling_customer: string; isp_customer: string; reseller_customer: string; monthly_customer: string; monthlies: readonly string[]; batch: string; router: string; paid_customer_payment: string }>;
   settle: () => Promise<void>;
   eventCount: () => Promise<number>;
@@ -312,6 +314,7 @@ export async function startPanelWorld(): Promise<PanelWorld> {
     runtime,
     clock,
     routeros,
+    cards: batch.cards.slice(0, 10).map((card) => ({ batch_id: batch.batch_id, serial: card.serial, pin: card.pin })),
     names: { sibling_customer: nameOf(sibling.customer_id), sub_customer: nameOf(sub.customer_id), foreign_customer: 'Faruk Chowdhury', isp_customer: nameOf(direct.customer_id), reseller_customer: nameOf(reseller.customer_id) },
     ids: { sub_customer: sub.customer_id, sibling_customer: sibling.customer_id, isp_customer: direct.customer_id, reseller_customer: reseller.customer_id, monthly_customer: monthly, monthlies, batch: batch.batch_id, router: 'core-dhanmondi', paid_customer_payment: refundable },
     settle,

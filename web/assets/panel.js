@@ -25,6 +25,18 @@
     if (target?.closest('[data-print]')) window.print();
   });
 
+  // --- fields that apply to one choice only (data-show-when="field=value|value") ---------------------------------
+  for (const element of document.querySelectorAll('[data-show-when]')) {
+    const [name, wanted] = element.dataset.showWhen.split('=');
+    const control = element.closest('form')?.elements.namedItem(name);
+    if (!control || !('value' in control)) continue;
+    const update = () => {
+      element.hidden = !wanted.split('|').includes(control.value);
+    };
+    control.addEventListener('change', update);
+    update();
+  }
+
   // --- confirmation --------------------------------------------------------------------------------------------------
   const dialog = document.getElementById('confirm-dialog');
   document.addEventListener('submit', (event) => {

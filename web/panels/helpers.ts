@@ -149,7 +149,8 @@ function wrap(hash: Hash, name: string, control: string, error: string | undefin
   const hint = hash.hint === undefined ? '' : `<small class="hint" id="${escape(id)}-hint">${escape(hash.hint)}</small>`;
   const message = error === undefined ? '' : `<small class="field-error" id="${escape(id)}-error" role="alert">${escape(error)}</small>`;
   const classes = ['field', hash.class === undefined ? '' : String(hash.class), error === undefined ? '' : 'has-error'].filter((item) => item !== '').join(' ');
-  return `<div class="${escape(classes)}" data-field="${escape(name)}">${label}${control}${hint}${message}</div>`;
+  const when = hash.show_when === undefined ? '' : ` data-show-when="${escape(hash.show_when)}"`;
+  return `<div class="${escape(classes)}" data-field="${escape(name)}"${when}>${label}${control}${hint}${message}</div>`;
 }
 
 function describedBy(id: string, hash: Hash, error: string | undefined): string {
@@ -292,6 +293,8 @@ export function registerHelpers(handlebars: typeof Handlebars): void {
       .map((word) => [...word][0]!.toUpperCase())
       .join(''),
   );
+  /** A PIN or a long number in groups of four, as cards print them. */
+  handlebars.registerHelper('groups', (value: unknown) => String(value ?? '').replace(/(\d{4})(?=\d)/g, '$1 '));
   handlebars.registerHelper('urlEncode', (value: unknown) => encodeURIComponent(String(value ?? '')));
   handlebars.registerHelper('input', input);
   handlebars.registerHelper('textarea', textarea);
