@@ -6,6 +6,7 @@ import { bulkSuspensionRoutes } from './bulk-suspension.js';
 import { cardRoutes } from './cards.js';
 import { customerRoutes } from './customers.js';
 import { dashboardRoutes } from './dashboard.js';
+import { documentRoutes } from './documents.js';
 import { gatewayRoutes } from './gateways.js';
 import { loginRoutes } from './logins.js';
 import { operatorRoutes } from './operators.js';
@@ -37,4 +38,5 @@ export const API_ROUTES: readonly FastifyPluginAsync<ApiDependencies>[] = [
   dashboardRoutes,
   sessionRoutes,
   passkeyRoutes,
+  documentRoutes,
 ];
