@@ -4,9 +4,12 @@ import type { Clock, CommandEnvelope, CommandResult, CommandRuntime } from '../c
 import { createPackage, registerCustomer } from '../commands/customer-commands.js';
 import { assignPackage, createOperator, loadOperator, registerIsp, setCommissionTerms, topUpWallet } from '../commands/operator-commands.js';
 import { receivePayment } from '../commands/payment-commands.js';
+import { registerRouter } from '../commands/router-commands.js';
 import type { PackageSpec } from '../domain/packages/package.js';
 
 export const DEMO_ISP = 'demo-isp';
+/** A hotspot router of the demo (its NAS IP is this machine's, so radclient can play the router): /hotspot/demo-hotspot. */
+export const DEMO_HOTSPOT_ROUTER = 'demo-hotspot';
 
 const packages: readonly (PackageSpec & { package_id: string })[] = [
   { package_id: 'home-10m', name: 'Home 10 Mbps', down_kbps: 10_000, up_kbps: 2_000, burst: null, price: '500.00', validity_days: 30, ip_pool: 'pool-home', data_quota_mb: null },
@@ -52,6 +55,8 @@ export async function seedDemoIsp(runtime: CommandRuntime): Promise<'seeded' | '
   for (const customer of customers) {
     must(`customer ${customer.customer_id}`, await registerCustomer(runtime, envelope, { ...customer, special_price: null, self_registered: false }));
   }
+  // Routers are the ISP admins' to register (the router rules say who), so the seed acts as the demo's admin here.
+  must('hotspot router', await registerRouter(runtime, { tenant: DEMO_ISP, actor: { id: 'demo-seed', role: 'admin' } }, { router_id: DEMO_HOTSPOT_ROUTER, name: 'Dhanmondi Lake hotspot', nas_ip: '127.0.0.1', secret: 'demo-radius-secret', description: 'demo: its hotspot page is /hotspot/demo-hotspot' }));
   must('recharge rahim', await receivePayment(runtime, envelope, {
     customer_id: 'rahim', payment_id: '00000000-0000-4000-8000-000000000001', method: 'cash', amount: '500.00', collected_by: 'demo-seed',
     collector_operator_id: DEMO_ISP, gateway: null, gateway_reference: null, card: null, recharge_package_id: 'home-10m',

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { verifyChain } from '../eventstore/postgres/hash-chain.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DEMO_ISP, DEMO_LOGINS, DEMO_PASSWORD, seedDemoIsp } from './demo-seed.js';
+import { DEMO_HOTSPOT_ROUTER, DEMO_ISP, DEMO_LOGINS, DEMO_PASSWORD, seedDemoIsp } from './demo-seed.js';
 import { ALL_PROJECTIONS, projectionNamed } from '../projections/index.js';
 import { formatProgress, rebuildProjection } from '../projections/rebuild.js';
 import { projectionStatus } from '../projections/status.js';
@@ -33,7 +33,8 @@ program
       `\nIspBills is running at ${system.url}  (health: ${system.url}/health)\n` +
         (config.SEED_DEMO_ISP
           ? `Demo ISP "${DEMO_ISP}" is loaded (set SEED_DEMO_ISP=false to start empty). Logins, password "${DEMO_PASSWORD}":\n` +
-            DEMO_LOGINS.map((login) => `  ${login.login.padEnd(24)} ${login.who}\n`).join('')
+            DEMO_LOGINS.map((login) => `  ${login.login.padEnd(24)} ${login.who}\n`).join('') +
+            `Customer portal: ${system.url}/portal   hotspot page: ${system.url}/hotspot/${DEMO_HOTSPOT_ROUTER}?mac=02:00:00:00:00:01\n`
           : '') +
         `API reference: ${system.url}/docs\n` +
         'Press Ctrl-C to stop.\n\n',

@@ -273,6 +273,9 @@ export const hotspotRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin,
     return created.login_id;
   };
 
+  /** Only hotspot accounts sign in here: a PPPoE account whose username happens to be a number is not moved to a phone. */
+  const isHotspotCustomer = async (site: Site, customer_id: string): Promise<boolean> => (await loadCustomer(runtime, site.tenant, customer_id))?.state.connection_type === 'hotspot';
+
   const envelopeFor = (site: Site, customer_id: string): CommandEnvelope => ({ tenant: site.tenant, actor: { id: customer_id, role: 'customer' } });
 
   app.get(
@@ -319,7 +322,7 @@ export const hotspotRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin,
         if (holder !== null) throw fieldError('MOBILE_TAKEN', 'this mobile number is already registered here; sign in with it instead', 'mobile');
         if (device !== null) throw fieldError('MAC_TAKEN', 'this device is already registered with another mobile number; sign in with that number', 'mac');
       } else {
-        if (holder === null) throw fieldError('MOBILE_NOT_REGISTERED', 'no account has this mobile number here; register it first', 'mobile');
+        if (holder === null || !(await isHotspotCustomer(site, holder))) throw fieldError('MOBILE_NOT_REGISTERED', 'no account has this mobile number here; register it first', 'mobile');
         if (device !== null && device !== holder) throw fieldError('MAC_TAKEN', 'this device belongs to another account; sign in with that account’s number', 'mac');
       }
       if (sms === null) throw new ApiError('SMS_UNAVAILABLE', 'this server sends no SMS (SMS_PROVIDER=none), so codes cannot be sent; ask the ISP');
@@ -392,7 +395,7 @@ export const hotspotRoutes: FastifyPluginAsync<ApiDependencies> = async (plugin,
       await useCode(site, 'sign_in', mobile, mac, request.body.code);
       const customer_id = await holderOf(site.tenant, 'username', mobileUsername(mobile));
       const customer = customer_id === null ? null : await loadCustomer(runtime, site.tenant, customer_id);
-      if (customer === null) throw fieldError('MOBILE_NOT_REGISTERED', 'no account has this mobile number here; register it first', 'mobile');
+      if (customer === null || customer.state.connection_type !== 'hotspot') throw fieldError('MOBILE_NOT_REGISTERED', 'no account has this mobile number here; register it first', 'mobile');
       let position: LogPosition | null = null;
       const device_moved = customer.state.credentials.mac !== mac;
       if (device_moved) {

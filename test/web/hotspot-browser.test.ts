@@ -213,6 +213,28 @@ describe('a device at the hotspot, from the router’s redirect to the router’
     await shoot('hotspot-8-ready');
   });
 
+  it('on another device the account is not used from here until the number signs in there, which moves it', async () => {
+    const tablet = 'A4:5E:60:99:88:77';
+    router.variables = { ...router.variables, mac: tablet };
+    await page.goto(router.url);
+    await page.waitForURL(/\/account/);
+    await expect.poll(() => page.locator('h1').first().textContent()).toContain('Your account is on another device');
+    expect(await page.locator('form.router-login').count()).toBe(0);
+    await shoot('hotspot-9-other-device');
+    await page.getByRole('link', { name: 'Move my account to this device' }).click();
+    // A number gets one code a minute; the world's clock is the app's.
+    cw.world.clock.set(new Date(cw.world.clock.now().getTime() + 2 * 60_000));
+    await page.fill('input[name=mobile]', MOBILE);
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await page.waitForSelector('input[name=code]');
+    await page.fill('input[name=code]', cw.codeSentTo(MOBILE));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/account/);
+    await expect.poll(() => page.locator('h1').first().textContent()).toContain('You are all set');
+    await page.getByRole('button', { name: 'Connect to the internet' }).click();
+    expect(await router.next()).toMatchObject({ username: tablet });
+  });
+
   it('no page logged a console error', () => {
     expect(browser.problems()).toEqual([]);
   });

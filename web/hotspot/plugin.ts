@@ -8,7 +8,7 @@ import { apiClientFor, ApiRefusal, newIdempotencyKey, type ApiClient } from '../
 import type { FormState } from '../panels/helpers.js';
 import { field, formValues } from '../panels/page-kit.js';
 import { accountView, type Account } from '../portal/account-view.js';
-import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, pageHeaders } from '../portal/page-kit.js';
+import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, typedSerial, pageHeaders } from '../portal/page-kit.js';
 import { paymentOutcome } from '../portal/payment-return.js';
 import { routerLoginPage } from './login-html.js';
 import { errorWords, messagesFor, say, type Messages } from './messages.js';
@@ -113,6 +113,16 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
   const notFound = (reply: FastifyReply, lang: Language) =>
     render(reply, 'message', { t: messagesFor(lang, { isp: 'Wi-Fi' }), lang, other_lang: lang === 'bn' ? 'en' : 'bn', message_title: say(lang, 'not_found_title'), text: say(lang, 'not_found'), title: say(lang, 'not_found_title') }, 404);
 
+  /**
+   * Arriving from another site (the router's login page, the payment gateway), the browser leaves our
+   * SameSite=Strict session cookie behind. One reload from our own page brings it (`resumed` makes it one).
+   */
+  const mayBounce = (request: FastifyRequest): boolean => (request.query as Record<string, unknown>).resumed === undefined && request.cookies?.ispbills_session === undefined;
+  const bounce = (request: FastifyRequest, reply: FastifyReply, site: Site, visit: HotspotVisit) => {
+    const url = `${request.url}${request.url.includes('?') ? '&' : '?'}resumed=1`;
+    return render(reply, 'bounce', { title: site.isp.name, url, refresh_url: url, site, t: messagesFor(visit.lang, { isp: site.isp.name, place: site.name }), lang: visit.lang, other_lang: visit.lang === 'bn' ? 'en' : 'bn', path: `/hotspot/${site.router_id}` });
+  };
+
   const routerParam = (request: FastifyRequest): string => String((request.params as { router_id: string }).router_id);
 
   // --- the start: sign up or sign in ---------------------------------------------------------------------------
@@ -142,9 +152,12 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
   app.get('/hotspot/:router_id', async (request, reply) => {
     const router_id = routerParam(request);
     const site = await siteOf(request, router_id);
+    // Someone who was here before (the visit cookie is SameSite=Lax, so it came along) may still be signed in.
+    const returning = readHotspotVisit(request) !== null;
     const visit = visitOf(request, reply, router_id);
     if (site === null) return notFound(reply, visit.lang);
     const query = request.query as Record<string, unknown>;
+    if (cameFromRouter(query) && returning && mayBounce(request)) return bounce(request, reply, site, visit);
     // Someone already signed in here (back from the router, or reloading) goes on to their account.
     const caller = await customerOf(deps, request).catch(() => null);
     if (caller !== null && caller.tenant === site.isp.operator_id && query.mode === undefined) return reply.redirect(`/hotspot/${encodeURIComponent(router_id)}/account`, 303);
@@ -239,10 +252,7 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
     if (caller === null || caller.tenant !== site.isp.operator_id) {
       // Back from the gateway through a cross-site redirect, the SameSite=Strict session cookie stays behind: one
       // reload from our own page brings it.
-      if (typeof query.payment === 'string' && query.resumed === undefined && request.cookies?.ispbills_session === undefined) {
-        const url = `${request.url}${request.url.includes('?') ? '&' : '?'}resumed=1`;
-        return render(reply, 'bounce', { title: site.isp.name, url, refresh_url: url, site, t: messagesFor(visit.lang, { isp: site.isp.name, place: site.name }), lang: visit.lang, other_lang: visit.lang === 'bn' ? 'en' : 'bn', path: `/hotspot/${site.router_id}` });
-      }
+      if (typeof query.payment === 'string' && mayBounce(request)) return bounce(request, reply, site, visit);
       return reply.redirect(`/hotspot/${encodeURIComponent(router_id)}`, 303);
     }
     const at = typeof query.at === 'string' && /^\d{1,20}\.\d{1,20}$/.test(query.at) ? query.at : null;
@@ -257,7 +267,10 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
     const { site, visit, account, caller } = context;
     const view = accountView(account, deps.clock.now());
     const t = messagesFor(visit.lang, { isp: site.isp.name, place: site.name, package: account.package.name ?? account.package.package_id, until: view.until ?? '', mobile: account.mobile });
-    const login = account.status === 'active' && account.mac !== null ? routerLoginForm(visit, account.mac) : null;
+    // The account is this device's when the router named no device, or this one: another device's MAC login is not
+    // posted from here (that device would be shut out); signing in with the number moves the account instead.
+    const other_device = visit.mac !== null && account.mac !== null && visit.mac !== account.mac;
+    const login = account.status === 'active' && account.mac !== null && !other_device ? routerLoginForm(visit, account.mac) : null;
     const status_text = account.status === 'active' ? null : view.new_customer ? t.status_new : account.status === 'expired' ? t.status_expired : account.status === 'suspended' ? t.status_suspended : t.status_disabled;
     return render(
       reply,
@@ -271,7 +284,8 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
         status_text,
         packages: packagesView(site, visit.lang),
         login,
-        no_router: account.status === 'active' && login === null,
+        no_router: account.status === 'active' && login === null && !other_device,
+        other_device,
         connect_now: connect_now && login !== null,
         forms: { buy: forms.buy ?? { id: 'buy', values: {}, errors: {} }, card: forms.card ?? { id: 'card', values: {}, errors: {} } },
         idempotency: forms.card?.values._idempotency ?? newIdempotencyKey(),
@@ -330,7 +344,7 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
       const redeemed = await context.api.send<{ position: string | null }>(
         'POST',
         `/api/v1/customers/${encodeURIComponent(context.caller.principal_id)}/card-redemptions`,
-        { batch_id: field(values, 'batch_id') ?? '', serial: (field(values, 'serial') ?? '').replace(/\s+/g, ''), pin: field(values, 'pin') ?? '' },
+        { batch_id: field(values, 'batch_id') ?? '', serial: typedSerial(field(values, 'serial') ?? ''), pin: field(values, 'pin') ?? '' },
         { idempotency_key: key },
       );
       const at = redeemed.position === null || redeemed.position === undefined ? '' : `&at=${encodeURIComponent(redeemed.position)}`;

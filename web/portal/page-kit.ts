@@ -9,6 +9,7 @@ import { CSRF_HEADER, identify, type Caller } from '../../api/access/caller.js';
 import type { ApiDependencies } from '../../api/dependencies.js';
 import { ApiError } from '../../api/errors.js';
 import { gatewaySettingsFrom } from '../../api/gateways/settings.js';
+import { cardSerial } from '../../domain/cards/card-batch.js';
 import type { ApiFailure } from '../panels/api-client.js';
 import { registerHelpers, type FormState } from '../panels/helpers.js';
 import { formStateOf } from '../panels/page-kit.js';
@@ -175,6 +176,12 @@ export function formState(
 
 /** The API's messages are clauses ("wrong login or password"); on a page they start a sentence. */
 const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** A card's serial as a person types it ("1234", "0000 1234") in the form the batch wrote it; other text as typed. */
+export function typedSerial(text: string): string {
+  const digits = text.replace(/[\s-]+/g, '');
+  return /^\d{1,8}$/.test(digits) ? cardSerial(Number(digits)) : digits;
+}
 
 /** Local paths only: a page never sends the browser off-site on a value it was given. */
 export const isLocalPath = (url: unknown): url is string => typeof url === 'string' && /^\/(?!\/)[^\s\\]*$/.test(url) && url.length <= 2000;

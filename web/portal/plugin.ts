@@ -8,7 +8,7 @@ import { apiClientFor, ApiRefusal, newIdempotencyKey, type ApiClient } from '../
 import type { FormState } from '../panels/helpers.js';
 import { field, formValues } from '../panels/page-kit.js';
 import { readHotspotVisit } from '../hotspot/visit.js';
-import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, isLocalPath, pageHeaders } from './page-kit.js';
+import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, typedSerial, isLocalPath, pageHeaders } from './page-kit.js';
 import { paymentOutcome, type PaymentOutcome } from './payment-return.js';
 import { accountView, type Account, type BillRow, type OnlinePaymentRow, type PaymentRow, type Usage, usageView } from './account-view.js';
 
@@ -256,7 +256,7 @@ export const portalPlugin: FastifyPluginAsync<ApiDependencies> = async (app, dep
     return render(
       reply,
       'pay',
-      { ...context.base, title: 'Pay online', account: accountView(context.account, deps.clock.now()), choices: choices.map((choice) => ({ ...choice, checked: choice.value === chosen })), form, currency: context.account.currency },
+      { ...context.base, title: 'Pay online', account: accountView(context.account, deps.clock.now()), choices: choices.map((choice) => ({ ...choice, checked: choice.value === chosen })), form, currency: context.account.currency, online: payment_origins.length > 0 },
       200,
       payment_origins,
     );
@@ -312,7 +312,7 @@ export const portalPlugin: FastifyPluginAsync<ApiDependencies> = async (app, dep
       const redeemed = await context.api.send<{ position: string | null }>(
         'POST',
         `/api/v1/customers/${encodeURIComponent(context.caller.principal_id)}/card-redemptions`,
-        { batch_id: field(values, 'batch_id') ?? '', serial: (field(values, 'serial') ?? '').replace(/\s+/g, ''), pin: field(values, 'pin') ?? '' },
+        { batch_id: field(values, 'batch_id') ?? '', serial: typedSerial(field(values, 'serial') ?? ''), pin: field(values, 'pin') ?? '' },
         { idempotency_key: key },
       );
       return reply.redirect(`/portal?done=card${redeemed.position === null || redeemed.position === undefined ? '' : `&at=${encodeURIComponent(redeemed.position)}`}`, 303);
