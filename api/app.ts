@@ -16,6 +16,7 @@ import { healthRoutes } from './health.js';
 import { API_ROUTES } from './routes/index.js';
 import { rejectUnstorableText } from './routes/storable-text.js';
 import { installWebFoundation } from '../web/index.js';
+import { DEFAULT_SCHEDULER_SETTINGS, type SchedulerSettings } from '../scheduler/settings.js';
 import { panelPlugin } from '../web/panels/plugin.js';
 import { portalPlugin } from '../web/portal/plugin.js';
 import { hotspotPlugin } from '../web/hotspot/plugin.js';
@@ -30,6 +31,8 @@ export type AppDependencies = Readonly<{
   router_secrets?: ApiDependencies['router_secrets'];
   /** The SMS provider for the hotspot's one-time codes (null: SMS is off); by default messages go to the log. */
   sms?: NotificationProvider | null;
+  /** The scheduler's settings (default: the scheduler's defaults); `ispbills` passes what the scheduler role uses. */
+  scheduler?: SchedulerSettings;
 }>;
 
 /**
@@ -54,6 +57,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     settings: dependencies.settings ?? settingsFor('http://localhost:3000'),
     ...(dependencies.router_secrets === undefined ? {} : { router_secrets: dependencies.router_secrets }),
     sms: dependencies.sms === undefined ? new LogProvider('sms', dependencies.logger as never) : dependencies.sms,
+    scheduler: dependencies.scheduler ?? DEFAULT_SCHEDULER_SETTINGS,
   };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

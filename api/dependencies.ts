@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Clock, CommandRuntime } from '../commands/command-runtime.js';
 import type { PasswordSealer } from '../commands/router-commands.js';
 import type { EventStore } from '../eventstore/event-store.js';
+import type { SchedulerSettings } from '../scheduler/settings.js';
 import type { NotificationProvider } from '../notifications/providers.js';
 
 /** What every API plugin gets: the database, the event store, the command runtime, a clock and settings. */
@@ -25,6 +26,8 @@ export type ApiDependencies = Readonly<{
   router_secrets?: PasswordSealer;
   /** Sends the hotspot's one-time codes: the notifications module's SMS provider; null when SMS is off. */
   sms?: NotificationProvider | null;
+  /** The scheduler's settings (jobs, safety policy), so a preview plans exactly as the scheduler role would. */
+  scheduler: SchedulerSettings;
 }>;
 
 export function settingsFor(public_url: string): ApiSettings {

@@ -21,7 +21,7 @@ import { routerCredentials, startRouterAgent } from './router-agent.js';
 import type { RunningRadius } from '../radius-bridge/radius-role.js';
 import { startRadiusRole } from './radius.js';
 import type { RunningScheduler } from '../scheduler/role.js';
-import { smsProvider, startScheduler } from './scheduler.js';
+import { schedulerSettings, smsProvider, startScheduler } from './scheduler.js';
 
 const APP_DATABASE = 'ispbills';
 
@@ -160,6 +160,7 @@ export async function startSystem(
         runtime: commandRuntime(connected),
         settings: settingsFor(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`),
         sms: smsProvider(config, logger),
+        scheduler: schedulerSettings(config),
         ...routerSecretsFor(config),
       });
       await app.listen({ host: config.HOST, port: config.PORT });

@@ -8,6 +8,7 @@ import { customerRoutes } from './customers.js';
 import { dashboardRoutes } from './dashboard.js';
 import { documentRoutes } from './documents.js';
 import { gatewayRoutes } from './gateways.js';
+import { hotspotRoutes } from './hotspot.js';
 import { loginRoutes } from './logins.js';
 import { operatorRoutes } from './operators.js';
 import { packageRoutes } from './packages.js';
@@ -16,6 +17,7 @@ import { paymentRoutes } from './payments.js';
 import { portalRoutes } from './portal.js';
 import { replayRoutes } from './replay.js';
 import { routerRoutes } from './routers.js';
+import { schedulerRoutes } from './scheduler.js';
 import { sessionRoutes } from './sessions.js';
 import { staffRoutes } from './staff.js';
 
@@ -30,11 +32,13 @@ export const API_ROUTES: readonly FastifyPluginAsync<ApiDependencies>[] = [
   paymentRoutes,
   cardRoutes,
   routerRoutes,
+  schedulerRoutes,
   bookRoutes,
   replayRoutes,
   bulkSuspensionRoutes,
   portalRoutes,
   gatewayRoutes,
+  hotspotRoutes,
   dashboardRoutes,
   sessionRoutes,
   passkeyRoutes,

@@ -6,6 +6,8 @@ import { createPackage, registerCustomer } from '../../commands/customer-command
 import { addStaff, assignPackage } from '../../commands/operator-commands.js';
 import { generateCardBatch, receivePayment } from '../../commands/payment-commands.js';
 import { registerRouter } from '../../commands/router-commands.js';
+import { planRun } from '../../commands/scheduler-commands.js';
+import { runIdOf } from '../../domain/scheduler/scheduler-run.js';
 import { admin, ok, PACKAGE_10M } from '../support/demo-isp.js';
 import { as, logIn, PASSWORD, type ApiWorld, type Session } from './harness.js';
 
@@ -48,12 +50,27 @@ export async function buildTargets(world: ApiWorld): Promise<Targets> {
   const built = {} as Record<Target, Record<string, string>>;
   const batches = new Map<string, { batch_id: string; cards: { serial: string; pin: string }[] }>();
   const routers = new Map<string, string>();
+  const runs = new Map<string, string>();
   for (const tenant of [a.tenant, b.tenant]) {
     const pins = Array.from({ length: 6 }, (_, index) => `${randomInt(10_000_000, 100_000_000)}${String(index).padStart(8, '0')}`);
     batches.set(tenant, ok(await generateCardBatch(runtime, admin(tenant), { batch_id: `batch-${randomUUID().slice(0, 8)}`, count: 6, value: '500.00', package_id: null, expires_on: '2027-12-31', first_serial: 1 }, () => pins.shift()!)));
     const router_id = `router-${randomUUID().slice(0, 8)}`;
     ok(await registerRouter(runtime, admin(tenant), { router_id, name: 'Core', nas_ip: '10.99.0.1', secret: 'fixture-radius-secret' }));
     routers.set(tenant, router_id);
+    // A scheduler run the safety stop held, for the routes that confirm or cancel one.
+    const run_id = runIdOf(tenant, 'expiry-sweep', '2026-11-16');
+    ok(
+      await planRun(runtime, { tenant, actor: { id: 'scheduler', role: 'system' } }, {
+        run_id,
+        job: 'expiry-sweep',
+        local_date: '2026-11-16',
+        time_zone: 'Asia/Dhaka',
+        previous_local_date: null,
+        summary: { counts: { expire: 2 }, samples: {}, amounts: {}, population: 4 },
+        hold_reasons: [{ rule: 'share-of-customers', action: 'expire', count: 2, limit: 1, message: 'half the customers would expire at once' }],
+      }),
+    );
+    runs.set(tenant, run_id);
   }
   const monthly = new Map<Target, string>();
 
@@ -106,6 +123,7 @@ export async function buildTargets(world: ApiWorld): Promise<Targets> {
       serial: card.serial,
       pin: card.pin,
       router_id: routers.get(tenant)!,
+      run_id: runs.get(tenant)!,
       // A person at the hotspot: a number and a device of their own per target (the hotspot routes throttle per number and device).
       mobile: `0171100000${TARGETS.indexOf(target)}`,
       mac: `02:00:00:00:00:0${TARGETS.indexOf(target)}`,
