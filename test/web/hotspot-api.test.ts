@@ -83,6 +83,26 @@ describe('a hotspot as its page sees it', () => {
   });
 });
 
+describe('what a hotspot’s walled garden must let through: the app itself', () => {
+  it('serves the pages’ stylesheet, script and fonts (Latin and Bengali), and the login.html of a registered router only', async () => {
+    for (const [url, type] of [
+      ['/assets/portal.css', 'text/css'],
+      ['/assets/hotspot.js', 'javascript'],
+      ['/assets/fonts/inter-latin-400-normal.woff2', 'font/woff2'],
+      ['/assets/fonts/noto-sans-bengali-bengali-400-normal.woff2', 'font/woff2'],
+    ] as const) {
+      const response = await world.app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.headers['content-type'], url).toContain(type);
+    }
+    const login = await world.app.inject({ method: 'GET', url: `/hotspot/${router_id}/login.html` });
+    expect(login.statusCode).toBe(200);
+    expect(login.body).toContain(`action="http://localhost:3000/hotspot/${router_id}"`);
+    expect(login.body).toContain('value="$(link-login-only)"');
+    expect((await world.app.inject({ method: 'GET', url: '/hotspot/no-such-router/login.html' })).statusCode).toBe(404);
+  });
+});
+
 describe('one-time codes', () => {
   it('are sent by the SMS provider, kept only as a slow hash, and expire', async () => {
     const person = fresh();
