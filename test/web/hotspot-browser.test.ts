@@ -211,6 +211,11 @@ describe('a device at the hotspot, from the router’s redirect to the router’
     expect(await page.locator('form.router-login').getAttribute('action')).toBe(router.url);
     expect(await page.locator('form.router-login').getAttribute('data-auto-submit')).toBeNull();
     await shoot('hotspot-8-ready');
+    await page.click('a.hs-lang');
+    await expect.poll(() => page.locator('h1').first().textContent()).toContain('সব প্রস্তুত');
+    await shoot('hotspot-8-ready-bengali');
+    await page.click('a.hs-lang');
+    await expect.poll(() => page.locator('h1').first().textContent()).toContain('You are all set');
   });
 
   it('on another device the account is not used from here until the number signs in there, which moves it', async () => {
