@@ -8,7 +8,7 @@ import { apiClientFor, ApiRefusal, newIdempotencyKey, type ApiClient } from '../
 import type { FormState } from '../panels/helpers.js';
 import { field, formValues } from '../panels/page-kit.js';
 import { accountView, type Account } from '../portal/account-view.js';
-import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, typedSerial, pageHeaders } from '../portal/page-kit.js';
+import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, pageHeaders, reloadForSession, typedSerial } from '../portal/page-kit.js';
 import { paymentOutcome } from '../portal/payment-return.js';
 import { routerLoginPage } from './login-html.js';
 import { errorWords, messagesFor, say, type Messages } from './messages.js';
@@ -113,15 +113,9 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
   const notFound = (reply: FastifyReply, lang: Language) =>
     render(reply, 'message', { t: messagesFor(lang, { isp: 'Wi-Fi' }), lang, other_lang: lang === 'bn' ? 'en' : 'bn', message_title: say(lang, 'not_found_title'), text: say(lang, 'not_found'), title: say(lang, 'not_found_title') }, 404);
 
-  /**
-   * Arriving from another site (the router's login page, the payment gateway), the browser leaves our
-   * SameSite=Strict session cookie behind. One reload from our own page brings it (`resumed` makes it one).
-   */
-  const mayBounce = (request: FastifyRequest): boolean => (request.query as Record<string, unknown>).resumed === undefined && request.cookies?.ispbills_session === undefined;
-  const bounce = (request: FastifyRequest, reply: FastifyReply, site: Site, visit: HotspotVisit) => {
-    const url = `${request.url}${request.url.includes('?') ? '&' : '?'}resumed=1`;
-    return render(reply, 'bounce', { title: site.isp.name, url, refresh_url: url, site, t: messagesFor(visit.lang, { isp: site.isp.name, place: site.name }), lang: visit.lang, other_lang: visit.lang === 'bn' ? 'en' : 'bn', path: `/hotspot/${site.router_id}` });
-  };
+  /** Arriving from another site without the session cookie: one reload from our page brings it (reloadForSession). */
+  const bounce = (reply: FastifyReply, url: string, site: Site, visit: HotspotVisit) =>
+    render(reply, 'bounce', { title: site.isp.name, url, refresh_url: url, site, t: messagesFor(visit.lang, { isp: site.isp.name, place: site.name }), lang: visit.lang, other_lang: visit.lang === 'bn' ? 'en' : 'bn', path: `/hotspot/${site.router_id}` });
 
   const routerParam = (request: FastifyRequest): string => String((request.params as { router_id: string }).router_id);
 
@@ -157,7 +151,8 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
     const visit = visitOf(request, reply, router_id);
     if (site === null) return notFound(reply, visit.lang);
     const query = request.query as Record<string, unknown>;
-    if (cameFromRouter(query) && returning && mayBounce(request)) return bounce(request, reply, site, visit);
+    const reload = cameFromRouter(query) && returning ? reloadForSession(request) : null;
+    if (reload !== null) return bounce(reply, reload, site, visit);
     // Someone already signed in here (back from the router, or reloading) goes on to their account.
     const caller = await customerOf(deps, request).catch(() => null);
     if (caller !== null && caller.tenant === site.isp.operator_id && query.mode === undefined) return reply.redirect(`/hotspot/${encodeURIComponent(router_id)}/account`, 303);
@@ -187,10 +182,11 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
     const shown = { mobile: field(values, 'mobile') ?? '', name: field(values, 'name') ?? '', mode };
     const resending = values.resend === '1';
     if (!formTokenValid(request)) return startPage(request, reply, site, visit, mode, { id: 'start', values: shown, errors: {}, error: say(visit.lang, 'expired_form') });
+    if (shown.mobile === '') return startPage(request, reply, site, visit, mode, { id: 'start', values: shown, errors: { mobile: say(visit.lang, 'mobile_required') } });
     const response = await app.inject({
       method: 'POST',
       url: `/api/v1/hotspot/${encodeURIComponent(router_id)}/codes`,
-      payload: { mobile: shown.mobile === '' ? ' ' : shown.mobile, mac: visit.mac ?? '-', purpose: mode === 'sign-in' ? 'sign_in' : 'register', language: visit.lang },
+      payload: { mobile: shown.mobile, mac: visit.mac ?? '-', purpose: mode === 'sign-in' ? 'sign_in' : 'register', language: visit.lang },
       remoteAddress: request.ip,
     });
     if (response.statusCode !== 202) {
@@ -252,7 +248,8 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
     if (caller === null || caller.tenant !== site.isp.operator_id) {
       // Back from the gateway through a cross-site redirect, the SameSite=Strict session cookie stays behind: one
       // reload from our own page brings it.
-      if (typeof query.payment === 'string' && mayBounce(request)) return bounce(request, reply, site, visit);
+      const reload = typeof query.payment === 'string' ? reloadForSession(request) : null;
+      if (reload !== null) return bounce(reply, reload, site, visit);
       return reply.redirect(`/hotspot/${encodeURIComponent(router_id)}`, 303);
     }
     const at = typeof query.at === 'string' && /^\d{1,20}\.\d{1,20}$/.test(query.at) ? query.at : null;

@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import view from '@fastify/view';
 import type { FastifyInstance, FastifyReply, FastifyRequest, LightMyRequestResponse } from 'fastify';
 import Handlebars from 'handlebars';
-import { CSRF_HEADER, identify, type Caller } from '../../api/access/caller.js';
+import { CSRF_HEADER, identify, SESSION_COOKIE, type Caller } from '../../api/access/caller.js';
 import type { ApiDependencies } from '../../api/dependencies.js';
 import { ApiError } from '../../api/errors.js';
 import { gatewaySettingsFrom } from '../../api/gateways/settings.js';
@@ -126,6 +126,17 @@ export async function customerOf(deps: Pick<ApiDependencies, 'pool' | 'clock'>, 
     throw error;
   }
   return caller !== null && caller.principal_kind === 'customer' && caller.via === 'session' ? caller : null;
+}
+
+/**
+ * A browser arriving from another site (back from the payment gateway, or from the router's login page) leaves our
+ * SameSite=Strict session cookie behind. One reload started by our own page (a meta refresh) brings it. This is
+ * where to reload to — the same URL, marked `resumed` so it happens once — or null when there is nothing to bring
+ * (the cookie came, or this is the reload already).
+ */
+export function reloadForSession(request: FastifyRequest): string | null {
+  if ((request.query as Record<string, unknown>).resumed !== undefined || request.cookies?.[SESSION_COOKIE] !== undefined) return null;
+  return `${request.url}${request.url.includes('?') ? '&' : '?'}resumed=1`;
 }
 
 /** Passes on the cookies an in-process API call set (a new session) to the browser. */

@@ -8,7 +8,7 @@ import { apiClientFor, ApiRefusal, newIdempotencyKey, type ApiClient } from '../
 import type { FormState } from '../panels/helpers.js';
 import { field, formValues } from '../panels/page-kit.js';
 import { readHotspotVisit } from '../hotspot/visit.js';
-import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, typedSerial, isLocalPath, pageHeaders } from './page-kit.js';
+import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, isLocalPath, pageHeaders, reloadForSession, typedSerial } from './page-kit.js';
 import { paymentOutcome, type PaymentOutcome } from './payment-return.js';
 import { accountView, type Account, type BillRow, type OnlinePaymentRow, type PaymentRow, type Usage, usageView } from './account-view.js';
 
@@ -58,26 +58,16 @@ export const portalPlugin: FastifyPluginAsync<ApiDependencies> = async (app, dep
   /** The ISP a page is about before anyone logs in: `?isp=<id>`, or the only ISP this server runs. */
   const brandOf = async (request: FastifyRequest): Promise<{ isp_name: string; isp_known: boolean }> => {
     const wanted = (request.query as Record<string, unknown>).isp;
+    const named = typeof wanted === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(wanted);
     const found = await pool.query<{ name: string }>(
-      typeof wanted === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(wanted) ? "SELECT name FROM operators WHERE operator_id = $1 AND role = 'admin'" : "SELECT name FROM operators WHERE role = 'admin' LIMIT 2",
-      typeof wanted === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(wanted) ? [wanted] : [],
+      named ? "SELECT name FROM operators WHERE operator_id = $1 AND role = 'admin'" : "SELECT name FROM operators WHERE role = 'admin' LIMIT 2",
+      named ? [wanted] : [],
     );
     return found.rows.length === 1 ? { isp_name: found.rows[0]!.name, isp_known: true } : { isp_name: 'Customer portal', isp_known: false };
   };
 
-  /**
-   * A browser back from the payment gateway arrives through a cross-site redirect, which does not carry our
-   * SameSite=Strict session cookie. One same-site reload (a meta refresh from our own page) brings it; `resumed`
-   * makes sure that happens once.
-   */
-  const needsBounce = (request: FastifyRequest): boolean => {
-    const query = request.query as Record<string, unknown>;
-    return typeof query.payment === 'string' && query.resumed === undefined && request.cookies?.ispbills_session === undefined;
-  };
-  const bounce = (reply: FastifyReply, request: FastifyRequest): Promise<FastifyReply> => {
-    const url = `${request.url}${request.url.includes('?') ? '&' : '?'}resumed=1`;
-    return render(reply, 'bounce', { title: 'One moment…', url, refresh_url: url, bare: true });
-  };
+  /** Back from the payment gateway without the session cookie: one reload from our page brings it (reloadForSession). */
+  const bounce = (reply: FastifyReply, url: string): Promise<FastifyReply> => render(reply, 'bounce', { title: 'One moment…', url, refresh_url: url, bare: true });
 
   const loginRedirect = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const next = request.method === 'GET' && isLocalPath(request.url) && request.url !== '/portal' ? `?next=${encodeURIComponent(request.url)}` : '';
@@ -95,7 +85,10 @@ export const portalPlugin: FastifyPluginAsync<ApiDependencies> = async (app, dep
       if (!(error instanceof FormExpired)) throw error;
       return render(reply, 'error', { title: 'This form has expired', message: 'The page was open for too long or in another session. Go back, reload it and try again.', bare: true }, 403);
     }
-    if (caller === null) return needsBounce(request) ? bounce(reply, request) : loginRedirect(request, reply);
+    if (caller === null) {
+      const reload = typeof (request.query as Record<string, unknown>).payment === 'string' ? reloadForSession(request) : null;
+      return reload === null ? loginRedirect(request, reply) : bounce(reply, reload);
+    }
     const query = request.query as Record<string, unknown>;
     const at = typeof query.at === 'string' && /^\d{1,20}\.\d{1,20}$/.test(query.at) ? query.at : null;
     const csrf = request.method === 'POST' ? ((request.body as Record<string, unknown> | undefined)?._csrf as string | undefined) ?? null : null;
