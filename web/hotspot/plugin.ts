@@ -8,7 +8,7 @@ import { apiClientFor, ApiRefusal, newIdempotencyKey, type ApiClient } from '../
 import type { FormState } from '../panels/helpers.js';
 import { field, formValues } from '../panels/page-kit.js';
 import { accountView, type Account } from '../portal/account-view.js';
-import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, pageHeaders, reloadForSession, typedSerial } from '../portal/page-kit.js';
+import { CARD_FIELDS, customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, pageHeaders, redeemTypedCard, reloadForSession } from '../portal/page-kit.js';
 import { paymentOutcome } from '../portal/payment-return.js';
 import { routerLoginPage } from './login-html.js';
 import { errorWords, messagesFor, say, type Messages } from './messages.js';
@@ -39,7 +39,6 @@ type Mode = 'register' | 'sign-in';
 /** Codes of the hotspot API that belong beside a field of the sign-up forms. */
 const START_FIELDS = { MOBILE_TAKEN: 'mobile', MOBILE_NOT_REGISTERED: 'mobile', RATE_LIMITED: 'mobile', SMS_UNAVAILABLE: 'mobile', MAC_TAKEN: 'mobile' } as const;
 const CODE_FIELDS = { OTP_WRONG: 'code', OTP_EXPIRED: 'code', RATE_LIMITED: 'code', SMS_UNAVAILABLE: 'code', MOBILE_TAKEN: 'code', MAC_TAKEN: 'code', MOBILE_NOT_REGISTERED: 'code' } as const;
-const CARD_FIELDS = { CARD_BATCH_NOT_FOUND: 'batch_id', CARD_NOT_FOUND: 'serial', CARD_ALREADY_REDEEMED: 'serial', CARD_EXPIRED: 'serial', CARD_WRONG_PIN: 'pin' } as const;
 
 /** Data quotas as people buy them (packages state MB of 2^20 bytes). */
 const quotaText = (mb: number): string => (mb >= 1024 ? `${Number.isInteger(mb / 1024) ? mb / 1024 : (mb / 1024).toFixed(1)} GB` : `${mb} MB`);
@@ -338,13 +337,8 @@ export const hotspotPlugin: FastifyPluginAsync<ApiDependencies> = async (app, de
     const key = typeof body._idempotency === 'string' ? body._idempotency : newIdempotencyKey();
     const shown = { ...values, _idempotency: key };
     try {
-      const redeemed = await context.api.send<{ position: string | null }>(
-        'POST',
-        `/api/v1/customers/${encodeURIComponent(context.caller.principal_id)}/card-redemptions`,
-        { batch_id: field(values, 'batch_id') ?? '', serial: typedSerial(field(values, 'serial') ?? ''), pin: field(values, 'pin') ?? '' },
-        { idempotency_key: key },
-      );
-      const at = redeemed.position === null || redeemed.position === undefined ? '' : `&at=${encodeURIComponent(redeemed.position)}`;
+      const position = await redeemTypedCard(context.api, context.caller.principal_id, values, key);
+      const at = position === null ? '' : `&at=${encodeURIComponent(position)}`;
       return reply.redirect(`/hotspot/${encodeURIComponent(context.site.router_id)}/account?done=card${at}`, 303);
     } catch (error) {
       if (!(error instanceof ApiRefusal) || error.status === 401) throw error;

@@ -10,9 +10,9 @@ import type { ApiDependencies } from '../../api/dependencies.js';
 import { ApiError } from '../../api/errors.js';
 import { gatewaySettingsFrom } from '../../api/gateways/settings.js';
 import { cardSerial } from '../../domain/cards/card-batch.js';
-import type { ApiFailure } from '../panels/api-client.js';
+import type { ApiClient, ApiFailure } from '../panels/api-client.js';
 import { registerHelpers, type FormState } from '../panels/helpers.js';
-import { formStateOf } from '../panels/page-kit.js';
+import { field, formStateOf } from '../panels/page-kit.js';
 
 /**
  * What the customer portal (web/portal) and the hotspot portal (web/hotspot) share: their view engine (handlebars
@@ -192,6 +192,23 @@ const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text
 export function typedSerial(text: string): string {
   const digits = text.replace(/[\s-]+/g, '');
   return /^\d{1,8}$/.test(digits) ? cardSerial(Number(digits)) : digits;
+}
+
+/** The API's card refusals by the field of the card form (batch, serial, PIN) they concern. */
+export const CARD_FIELDS: Readonly<Record<string, string>> = { CARD_BATCH_NOT_FOUND: 'batch_id', CARD_NOT_FOUND: 'serial', CARD_ALREADY_REDEEMED: 'serial', CARD_EXPIRED: 'serial', CARD_WRONG_PIN: 'pin' };
+
+/**
+ * Redeems the card typed into a card form for the logged-in customer (the portal's and the hotspot's forms are the
+ * same form), under the form's idempotency key; the log position it wrote, for the page that follows.
+ */
+export async function redeemTypedCard(api: ApiClient, customer_id: string, values: Readonly<Record<string, unknown>>, idempotency_key: string): Promise<string | null> {
+  const redeemed = await api.send<{ position: string | null }>(
+    'POST',
+    `/api/v1/customers/${encodeURIComponent(customer_id)}/card-redemptions`,
+    { batch_id: field(values, 'batch_id') ?? '', serial: typedSerial(field(values, 'serial') ?? ''), pin: field(values, 'pin') ?? '' },
+    { idempotency_key },
+  );
+  return redeemed.position ?? null;
 }
 
 /** Local paths only: a page never sends the browser off-site on a value it was given. */

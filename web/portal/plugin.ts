@@ -8,7 +8,7 @@ import { apiClientFor, ApiRefusal, newIdempotencyKey, type ApiClient } from '../
 import type { FormState } from '../panels/helpers.js';
 import { field, formValues } from '../panels/page-kit.js';
 import { readHotspotVisit } from '../hotspot/visit.js';
-import { customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, isLocalPath, pageHeaders, reloadForSession, typedSerial } from './page-kit.js';
+import { CARD_FIELDS, customerOf, failureOf, FormExpired, formState, formToken, formTokenValid, forwardCookies, gatewayOrigins, installViews, isLocalPath, pageHeaders, redeemTypedCard, reloadForSession } from './page-kit.js';
 import { paymentOutcome, type PaymentOutcome } from './payment-return.js';
 import { accountView, type Account, type BillRow, type OnlinePaymentRow, type PaymentRow, type Usage, usageView } from './account-view.js';
 
@@ -36,7 +36,6 @@ const DONE: Readonly<Record<string, string>> = {
 
 const LOGIN_FIELDS = { INVALID_LOGIN: 'password' } as const;
 const PAY_FIELDS = { INVALID_AMOUNT: 'amount', PAYMENT_AMOUNT_TOO_SMALL: 'amount', PACKAGE_NOT_FOUND: 'purpose', PACKAGE_RETIRED: 'purpose', WRONG_BILLING_PROFILE: 'purpose' } as const;
-const CARD_FIELDS = { CARD_BATCH_NOT_FOUND: 'batch_id', CARD_NOT_FOUND: 'serial', CARD_ALREADY_REDEEMED: 'serial', CARD_EXPIRED: 'serial', CARD_WRONG_PIN: 'pin' } as const;
 
 /**
  * The customer portal (/portal): log in, see the package, its expiry, bills, payments and data use, pay online
@@ -302,13 +301,8 @@ export const portalPlugin: FastifyPluginAsync<ApiDependencies> = async (app, dep
     const key = typeof body._idempotency === 'string' ? body._idempotency : newIdempotencyKey();
     const shown = { ...values, _idempotency: key };
     try {
-      const redeemed = await context.api.send<{ position: string | null }>(
-        'POST',
-        `/api/v1/customers/${encodeURIComponent(context.caller.principal_id)}/card-redemptions`,
-        { batch_id: field(values, 'batch_id') ?? '', serial: typedSerial(field(values, 'serial') ?? ''), pin: field(values, 'pin') ?? '' },
-        { idempotency_key: key },
-      );
-      return reply.redirect(`/portal?done=card${redeemed.position === null || redeemed.position === undefined ? '' : `&at=${encodeURIComponent(redeemed.position)}`}`, 303);
+      const position = await redeemTypedCard(context.api, context.caller.principal_id, values, key);
+      return reply.redirect(`/portal?done=card${position === null ? '' : `&at=${encodeURIComponent(position)}`}`, 303);
     } catch (error) {
       if (!(error instanceof ApiRefusal) || error.status === 401) throw error;
       return redeemPage(reply, context, formState('redeem', shown, error.failure, CARD_FIELDS));
