@@ -240,6 +240,19 @@ describe('a device at the hotspot, from the router’s redirect to the router’
     expect(await router.next()).toMatchObject({ username: tablet });
   });
 
+  it('a number registered already is shown beside the field when someone signs it up again; no SMS, nothing appended', async () => {
+    const events = await cw.eventCount();
+    const sent = cw.sms.received.length;
+    await page.goto(`${cw.base}/hotspot/${router_id}?mode=register`);
+    await page.fill('input[name=mobile]', MOBILE_LOCAL);
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await expect.poll(() => fieldError('mobile').textContent()).toContain('already registered');
+    expect(await page.inputValue('input[name=mobile]')).toBe(MOBILE_LOCAL);
+    await shoot('hotspot-10-taken-number');
+    expect(cw.sms.received.length).toBe(sent);
+    expect(await cw.eventCount()).toBe(events);
+  });
+
   it('no page logged a console error', () => {
     expect(browser.problems()).toEqual([]);
   });
