@@ -22,6 +22,8 @@ type PdfKitDocument = Readable & {
   addContent(data: string): PdfKitDocument;
   end(): void;
   _pdfMakePages?: unknown;
+  /** pdfmake's fonts by family and style: pdfkit font objects, each with its word-shaping cache. */
+  fontCache?: Record<string, Record<string, { layoutCache?: Record<string, unknown> }>>;
 };
 type PdfMakeDocumentClass = new (
   fonts: Record<string, object>,
@@ -88,6 +90,8 @@ export type PdfSummary = Readonly<{ parts: number; pages: number; bytes: number 
 /** Pause the layout while this much PDF is waiting to be written: the output sets the pace. */
 const BUFFERED_BYTES_MAX = 4 * 1024 * 1024;
 const BENGALI = /[\u0980-\u09FF]/;
+/** Words whose shaping pdfkit keeps per font before the cache starts afresh (a few hundred invoices' worth). */
+const LAYOUT_CACHE_WORDS_MAX = 5_000;
 
 export class PdfWriter {
   readonly #document: PdfKitDocument;
@@ -161,8 +165,15 @@ export class PdfWriter {
       null,
     );
     new Renderer(this.#document, null).renderPages(pages);
-    // The renderer keeps the last part's layout on the document; nothing needs it once rendered.
+    // The renderer keeps the last part's layout on the document; nothing needs it once rendered. pdfkit caches
+    // the shaping of every word it has set, per font, for the document's life: the labels every invoice repeats
+    // are worth keeping, but over 10,000 invoices the names, ids and amounts make it a leak, so it is bounded.
     this.#document._pdfMakePages = undefined;
+    for (const types of Object.values(this.#document.fontCache ?? {})) {
+      for (const font of Object.values(types)) {
+        if (font.layoutCache !== undefined && Object.keys(font.layoutCache).length > LAYOUT_CACHE_WORDS_MAX) font.layoutCache = Object.create(null) as Record<string, unknown>;
+      }
+    }
     this.#parts += 1;
     this.#pages += pages.length;
     await this.#drained();
