@@ -152,19 +152,30 @@ describe('table exports', () => {
 
   it('customers, bills, payments, collections and card batches equal their read models', async () => {
     const db = pool();
-    const checks: readonly [ExportTable, string, string, string][] = [
-      [customersTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(balance_due), 0)::text AS total FROM customers WHERE tenant = $1', 'Balance due', 'customer_id'],
-      [billsTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(amount), 0)::text AS total FROM bills WHERE tenant = $1', 'Amount', 'bill_id'],
-      [paymentsTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(amount), 0)::text AS total FROM payments WHERE tenant = $1', 'Amount', 'payment_id'],
-      [collectionsTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(amount), 0)::text AS total FROM collections_daily WHERE tenant = $1', 'Amount (net of refunds)', ''],
-      [cardBatchesTable(isp(), at), "SELECT count(DISTINCT batch_id)::int AS n, COALESCE(sum(value) FILTER (WHERE status = 'redeemed'), 0)::text AS total FROM recharge_cards WHERE tenant = $1", 'Value redeemed', ''],
+    // Each table: its count and total against the read model, and (where rows have an id) every row's amounts.
+    const checks: readonly [ExportTable, string, string, string | null][] = [
+      [customersTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(balance_due), 0)::text AS total FROM customers WHERE tenant = $1', 'Balance due', 'SELECT customer_id AS id, balance_due::text AS a, credit::text AS b FROM customers WHERE tenant = $1'],
+      [billsTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(amount), 0)::text AS total FROM bills WHERE tenant = $1', 'Amount', 'SELECT bill_id AS id, amount::text AS a, open::text AS b FROM bills WHERE tenant = $1'],
+      [paymentsTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(amount), 0)::text AS total FROM payments WHERE tenant = $1', 'Amount', 'SELECT payment_id AS id, amount::text AS a, refunded::text AS b FROM payments WHERE tenant = $1'],
+      [collectionsTable(isp()), 'SELECT count(*)::int AS n, COALESCE(sum(amount), 0)::text AS total FROM collections_daily WHERE tenant = $1', 'Amount (net of refunds)', null],
+      [cardBatchesTable(isp(), at), "SELECT count(DISTINCT batch_id)::int AS n, COALESCE(sum(value) FILTER (WHERE status = 'redeemed'), 0)::text AS total FROM recharge_cards WHERE tenant = $1", 'Value redeemed', null],
     ];
-    for (const [table, sql, amount] of checks) {
+    const secondAmount: Readonly<Record<string, string>> = { customers: 'Credit', bills: 'Open', payments: 'Refunded' };
+    for (const [table, sql, amount, perRow] of checks) {
       const expected = (await db.query<{ n: number; total: string }>(sql, [world.tenant])).rows[0]!;
       const sheet = await readXlsx(await written(table, 'xlsx'));
       expectWellFormed(sheet, table);
       expect(sheet.rows, table.name).toHaveLength(expected.n);
       expect(sum(sheet.rows.map((row) => row[column(sheet, amount)])).equals(decimal(expected.total)), table.name).toBe(true);
+      if (perRow !== null) {
+        const byId = new Map(sheet.rows.map((row) => [String(row[0]), row]));
+        for (const record of (await db.query<{ id: string; a: string; b: string }>(perRow, [world.tenant])).rows) {
+          const row = byId.get(record.id);
+          expect(row, `${table.name} ${record.id}`).toBeDefined();
+          expect(decimal(row![column(sheet, amount)]).equals(decimal(record.a)), `${table.name} ${record.id} ${amount}`).toBe(true);
+          expect(decimal(row![column(sheet, secondAmount[table.name]!)]).equals(decimal(record.b)), `${table.name} ${record.id}`).toBe(true);
+        }
+      }
       const csv = parseCsv(readFileSync(await written(table, 'csv'), 'utf8'));
       expect(csv, table.name).toHaveLength(expected.n + 1);
       expect(sum(csv.slice(1).map((row) => row[column(sheet, amount)])).equals(decimal(expected.total)), table.name).toBe(true);
