@@ -31,6 +31,8 @@ export type AppDependencies = Readonly<{
   router_secrets?: ApiDependencies['router_secrets'];
   /** The SMS provider for the hotspot's one-time codes (null: SMS is off); by default messages go to the log. */
   sms?: NotificationProvider | null;
+  /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed; none by default. */
+  trusted_proxies?: readonly string[];
   /** The scheduler's settings (default: the scheduler's defaults); `ispbills` passes what the scheduler role uses. */
   scheduler?: SchedulerSettings;
 }>;
@@ -45,7 +47,9 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     // Request bodies are small JSON commands; a larger one is a mistake or an attack.
     bodyLimit: 1_048_576,
     requestTimeout: 30_000,
-    trustProxy: true,
+    // Only named proxies may say who the client is: anyone else could forge X-Forwarded-For and slip past the
+    // per-address login and hotspot limits.
+    trustProxy: dependencies.trusted_proxies === undefined || dependencies.trusted_proxies.length === 0 ? false : [...dependencies.trusted_proxies],
   });
   const clock = dependencies.clock ?? systemClock;
   const deps: ApiDependencies = {

@@ -19,6 +19,14 @@ export const configSchema = z.object({
   PORT: port(3000),
   /** Where people reach the panels; passkeys are bound to its host name and cookies are Secure on https. */
   PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://billing.example.net' }).optional(),
+  /**
+   * The reverse proxies whose X-Forwarded-For the HTTP server believes (comma-separated addresses or CIDRs). Unset:
+   * none, so the address that login throttling and the hotspot's limits count is the connection's own.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .regex(/^\s*[0-9A-Fa-f:.]+(\/\d{1,3})?\s*(,\s*[0-9A-Fa-f:.]+(\/\d{1,3})?\s*)*$/, 'must be addresses or CIDRs separated by commas, e.g. 127.0.0.1,10.0.0.0/8')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   EVENT_STORE: z.enum(['postgres', 'kurrentdb']).default('postgres'),

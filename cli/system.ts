@@ -161,6 +161,7 @@ export async function startSystem(
         settings: settingsFor(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`),
         sms: smsProvider(config, logger),
         scheduler: schedulerSettings(config),
+        trusted_proxies: (config.TRUSTED_PROXIES ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
         ...routerSecretsFor(config),
       });
       await app.listen({ host: config.HOST, port: config.PORT });

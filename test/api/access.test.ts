@@ -49,6 +49,20 @@ describe('logging in and sessions', () => {
     expect(limited.statusCode).toBe(429);
   });
 
+  it('does not let a client pick its own address with X-Forwarded-For (no trusted proxy is configured)', async () => {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      await world.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '10.6.6.6',
+        headers: { 'x-forwarded-for': `192.0.2.${attempt}` },
+        payload: { login: `nobody-${attempt}@x`, password: 'guess' },
+      });
+    }
+    const limited = await world.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.6.6.6', headers: { 'x-forwarded-for': '198.51.100.1' }, payload: { login: `admin@${world.a.tenant}`, password: PASSWORD } });
+    expect(limited.statusCode).toBe(429);
+  });
+
   it('refuses a cookie-authenticated write without the CSRF token, and appends nothing', async () => {
     const before = await eventCount();
     const session = world.sessions.admin!;
