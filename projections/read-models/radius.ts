@@ -13,7 +13,7 @@ import { asDomain, tenantOf } from './event-fields.js';
  *
  * What a router gets for a user:
  * - `radcheck`: `Cleartext-Password :=` (PAP and CHAP need the clear text), `Simultaneous-Use := 1`,
- *   `Calling-Station-Id ==` the bound MAC, `Expiration :=` the paid-until instant of an active account (daily
+ *   `Calling-Station-Id ==` the bound MAC (and, for a hotspot MAC login, the MAC itself), `Expiration :=` the paid-until instant of an active account (daily
  *   customers; unix seconds, so no time zone is guessed), and `Auth-Type := Reject` while disabled.
  * - groups: an active user is in `pkg-<package>` (rate limit, pool, quota; Fall-Through) then `isp-<tenant>`
  *   (interim interval); a suspended, expired or locked one only in `blocked-<tenant>`, which per the ISP's
@@ -41,7 +41,8 @@ const attributeTable = (name: string, owner: 'username' | 'groupname', default_o
 
 export const radiusProjection: Projection = {
   name: 'radius',
-  version: 2,
+  // 3: a hotspot MAC login must come from that MAC (Calling-Station-Id).
+  version: 3,
   tables: [
     {
       name: RADIUS_ACCOUNTS,
@@ -201,6 +202,9 @@ function userRows(account: Row): UserRow[] {
   if (account.connection_type === 'hotspot' && mac !== null && mac !== username) {
     logins.push(mac);
     check(mac, 'Cleartext-Password', ':=', mac);
+    // The MAC is both name and password, so anyone who knows it could type it into the hotspot's login form on
+    // another device: the router's own report of the device (Calling-Station-Id) must be that MAC.
+    check(mac, 'Calling-Station-Id', '==', mac);
   }
   for (const login of logins) {
     check(login, 'Simultaneous-Use', ':=', '1');

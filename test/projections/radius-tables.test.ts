@@ -85,9 +85,10 @@ describe('FreeRADIUS tables (rlm_sql schema, lower-case columns)', () => {
     ]);
   });
 
-  it("logs a hotspot customer in by its MAC as user name and password", async () => {
+  it("logs a hotspot customer in by its MAC as user name and password, from that device only", async () => {
     const mac = (await database.pool.query<{ mac: string }>('SELECT mac FROM radius_accounts WHERE customer_id = $1', [scenario.hotspot])).rows[0]!.mac;
     expect((await check(mac)).map((row) => [row.attribute, row.op, row.value])).toEqual([
+      ['Calling-Station-Id', '==', mac],
       ['Cleartext-Password', ':=', mac],
       ['Expiration', ':=', await expiration(scenario.hotspot)],
       ['Simultaneous-Use', ':=', '1'],

@@ -157,8 +157,18 @@ const AUTH_CASES: readonly AuthCase[] = [
   },
   {
     name: 'hotspot MAC login in the XXXX.XXXX.XXXX spelling',
-    packet: () => ({ 'User-Name': mac(names.hotspot_mac, 'dotted'), 'User-Password': mac(names.hotspot_mac, 'dotted'), 'NAS-IP-Address': '127.0.0.1', 'Message-Authenticator': '0x00' }),
+    packet: () => ({ 'User-Name': mac(names.hotspot_mac, 'dotted'), 'User-Password': mac(names.hotspot_mac, 'dotted'), 'NAS-IP-Address': '127.0.0.1', 'Calling-Station-Id': mac(names.hotspot_mac, 'dashes-lower'), 'Message-Authenticator': '0x00' }),
     expect: packageReply,
+  },
+  {
+    name: 'hotspot MAC login typed in on another device (the router reports another MAC) is refused',
+    packet: () => ({ 'User-Name': names.hotspot_mac, 'User-Password': names.hotspot_mac, 'NAS-IP-Address': '127.0.0.1', 'Calling-Station-Id': '02:00:00:00:99:99', 'Message-Authenticator': '0x00' }),
+    expect: rejected,
+  },
+  {
+    name: 'hotspot MAC login without the device the router saw (no Calling-Station-Id) is refused',
+    packet: () => ({ 'User-Name': names.hotspot_mac, 'User-Password': names.hotspot_mac, 'NAS-IP-Address': '127.0.0.1', 'Message-Authenticator': '0x00' }),
+    expect: rejected,
   },
   {
     name: 'hotspot MAC login with a password that is not the MAC is refused',

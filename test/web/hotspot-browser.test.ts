@@ -92,11 +92,12 @@ async function shoot(name: string): Promise<void> {
 const fieldError = (name: string) => page.locator(`.field.has-error[data-field="${name}"] .field-error`);
 
 /** What radius-bridge answers the router for a CHAP login with what the page posted (hex MD5 response in `password`). */
-async function chapLogin(username: string, response_hex: string): Promise<number | null> {
+async function chapLogin(username: string, response_hex: string, calling_station: string = DEVICE): Promise<number | null> {
   const chap_password = Buffer.concat([chap.id, Buffer.from(response_hex, 'hex')]);
   const packet = signAccessRequest(
     randomInt(0, 256),
-    () => Buffer.concat([tlv(ATTRIBUTE.USER_NAME, username), tlv(ATTRIBUTE.CHAP_PASSWORD, chap_password), tlv(ATTRIBUTE.CHAP_CHALLENGE, chap.challenge), tlv(ATTRIBUTE.NAS_IP_ADDRESS, Buffer.from([127, 0, 0, 1]))]),
+    // As the router sends it: the device it saw logging in is the Calling-Station-Id.
+    () => Buffer.concat([tlv(ATTRIBUTE.USER_NAME, username), tlv(ATTRIBUTE.CHAP_PASSWORD, chap_password), tlv(ATTRIBUTE.CHAP_CHALLENGE, chap.challenge), tlv(ATTRIBUTE.NAS_IP_ADDRESS, Buffer.from([127, 0, 0, 1])), tlv(ATTRIBUTE.CALLING_STATION_ID, calling_station)]),
     Buffer.from(SECRET),
     randomBytes(16),
   );
@@ -200,6 +201,8 @@ describe('a device at the hotspot, from the router’s redirect to the router’
     expect(answer).toBe(CODE.ACCESS_ACCEPT);
     // A forged response (another password) is refused: the accept above is about the credentials.
     expect(await chapLogin(login.username, createHash('md5').update('nonsense').digest('hex'))).toBe(CODE.ACCESS_REJECT);
+    // The right answer from another device (the MAC typed into a form elsewhere) is refused too.
+    expect(await chapLogin(login.username, login.password, '02:00:00:00:99:99')).toBe(CODE.ACCESS_REJECT);
     const reply = await macLogin();
     expect(reply.code, reply.output).toBe('Access-Accept');
     expect(reply.attributes.get('Mikrotik-Rate-Limit')).toEqual(['1000k/5000k']);
