@@ -25,7 +25,7 @@
  *
  * Environment:
  *   BENCH_DATABASE_URL             use that server instead of a durable embedded one (the role needs CREATE DATABASE)
- *   BENCH_DOCUMENTS_CUSTOMERS      customers in the history (default 101,000: about 10,000 October bills)
+ *   BENCH_DOCUMENTS_CUSTOMERS      customers in the history (default 110,000: about 10,400 October bills)
  *   BENCH_DOCUMENTS_LEDGER_LINES   lines the ISP's book is filled to (default 1,000,000)
  *   BENCH_NO_RESULTS=1             print only; leave bench/RESULTS.md alone
  */
@@ -54,7 +54,7 @@ import { serverFacts, startBenchServer } from './support/postgres-server.js';
 import { writeResultsSection } from './support/results-file.js';
 
 const HEADING = '## Documents: 10,000 invoices as one PDF, a 1,000,000-line general ledger as XLSX (issue 10)';
-const CUSTOMERS = Number(process.env.BENCH_DOCUMENTS_CUSTOMERS ?? 101_000);
+const CUSTOMERS = Number(process.env.BENCH_DOCUMENTS_CUSTOMERS ?? 110_000);
 const LEDGER_LINES = Number(process.env.BENCH_DOCUMENTS_LEDGER_LINES ?? 1_000_000);
 const TARGET_MB = 512;
 const PERIOD = '2026-10';

@@ -26,10 +26,35 @@ export type ExportOptions = Readonly<{ created_at: Date; on_progress?: (progress
 export async function exportTable(db: pg.Pool | pg.ClientBase, table: ExportTable, format: ExportFormat, out: Writable, options: ExportOptions): Promise<ExportSummary & { title: string }> {
   return inExportSnapshot(db, async (client) => {
     const opened = await table.open(client);
-    const summary = format === 'xlsx' ? await writeXlsx(opened, table, out, options) : await writeCsv(opened, table, out, options);
+    // The first row is read before a byte is written, so bad input the rows' query refuses is a refusal, not a
+    // download cut short after its header.
+    const ready = { ...opened, rows: await primed(opened.rows) };
+    const summary = format === 'xlsx' ? await writeXlsx(ready, table, out, options) : await writeCsv(ready, table, out, options);
     if (!out.writableFinished) await once(out, 'finish');
     return { ...summary, title: opened.title };
   });
+}
+
+/** The rows with the first one already read (so its query has run and said yes or no). */
+async function primed<Row>(rows: AsyncIterable<Row>): Promise<AsyncIterable<Row>> {
+  const iterator = rows[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return {
+    [Symbol.asyncIterator]: () => {
+      let pending: IteratorResult<Row> | null = first;
+      return {
+        next: async (): Promise<IteratorResult<Row>> => {
+          if (pending !== null) {
+            const result = pending;
+            pending = null;
+            return result;
+          }
+          return iterator.next();
+        },
+        return: async (): Promise<IteratorResult<Row>> => (iterator.return === undefined ? { done: true, value: undefined } : iterator.return()),
+      };
+    },
+  };
 }
 
 /**

@@ -40,10 +40,13 @@ const format = z.enum(EXPORT_FORMATS).default('xlsx');
 /** Staff see their subtree; the ISP's own people see the whole ISP (their operator is the ISP, which every chain holds). */
 const scopeOf = (caller: Caller): ListScope => ({ tenant: caller.tenant, operator_id: caller.operator_id, customer_id: null });
 
-/** A customer acting for itself (the portal): its own rows only. */
+/**
+ * A customer acting for itself (the portal): its own rows only. These two routes are `authenticated` (see below),
+ * so the portal's rule is applied here: a customer's login or token with self.read sees its own bills and
+ * payments; anyone else has none ("me" is not a customer), which reads as not found.
+ */
 function customerScope(caller: Caller, clock: ApiDependencies['clock']): ListScope {
-  // These two routes are `authenticated` (see below): the portal's rule is applied here, as portal.ts applies it.
-  if (caller.principal_kind !== 'customer') throw new ApiError('FORBIDDEN', 'these are the customer portal routes; staff use /api/v1/bills and /api/v1/payments');
+  if (caller.principal_kind !== 'customer') throw new ApiError('NOT_FOUND', 'a staff login has no bills or payments of its own: these are the customer portal’s routes; staff use /api/v1/bills and /api/v1/payments');
   requireCapability(caller, 'self.read', clock);
   return { tenant: caller.tenant, operator_id: null, customer_id: caller.principal_id };
 }

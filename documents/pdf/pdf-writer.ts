@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Content, DynamicContent, Margins, PageOrientation, StyleDictionary, Style } from 'pdfmake/interfaces.js';
+import { collectGarbage } from './collect-garbage.js';
 import { documentFontFiles, FONT_FAMILY } from './fonts.js';
 
 /**
@@ -90,6 +91,8 @@ export type PdfSummary = Readonly<{ parts: number; pages: number; bytes: number 
 /** Pause the layout while this much PDF is waiting to be written: the output sets the pace. */
 const BUFFERED_BYTES_MAX = 4 * 1024 * 1024;
 const BENGALI = /[\u0980-\u09FF]/;
+/** A long document collects garbage this often (see collect-garbage.ts): a few tens of milliseconds each time. */
+const COLLECT_EVERY_PARTS = 250;
 /** Words whose shaping pdfkit keeps per font before the cache starts afresh (a few hundred invoices' worth). */
 const LAYOUT_CACHE_WORDS_MAX = 5_000;
 
@@ -176,6 +179,7 @@ export class PdfWriter {
     }
     this.#parts += 1;
     this.#pages += pages.length;
+    if (this.#parts % COLLECT_EVERY_PARTS === 0) collectGarbage();
     await this.#drained();
   }
 

@@ -55,7 +55,7 @@ describe('documents over HTTP', () => {
     const theirs = await get(customer, `/api/v1/me/bills/${encodeURIComponent(`${world.run.paid}:2027-01`)}/invoice.pdf`);
     expect(theirs.statusCode).toBe(404);
     expect((await get(customer, `/api/v1/bills/${encodeURIComponent(bill)}/invoice.pdf`)).json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
-    expect((await get(sub, `/api/v1/me/bills/${encodeURIComponent(bill)}/invoice.pdf`)).json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    expect((await get(sub, `/api/v1/me/bills/${encodeURIComponent(bill)}/invoice.pdf`)).json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
 
     const payment = (await world.database.pool.query<{ payment_id: string }>('SELECT payment_id FROM payments WHERE customer_id = $1', [world.run.bengali])).rows[0]!.payment_id;
     const receipt = await get(customer, `/api/v1/me/payments/${payment}/receipt.pdf`);
