@@ -9,14 +9,14 @@ import { callerOf } from '../access/route-access.js';
 import type { ApiDependencies } from '../dependencies.js';
 import { ApiError, errorReplies } from '../errors.js';
 import { consistentWith, POSITION_HEADER } from '../scope.js';
-import { localDay, operatorSubtreeSql } from './route-kit.js';
+import { atIspLevel, localDay, operatorSubtreeSql } from './route-kit.js';
 
 /**
  * The dashboard's figures for my part of the network, from the dashboard and customers read models (running
  * sums, so a year of revenue reads a few hundred rows, not every payment):
  *
  * - customers: how many are active, expired, suspended and disabled (customer_counts), how many are online now
- *   (open RADIUS sessions), and how many were registered each day of the last `days` days;
+ *   (open RADIUS sessions), and how many were registered each day of the last `days` days (registrations_daily);
  * - revenue: money received less refunds per day and per month (days and months of the ISP's calendar), what
  *   each collector took in a period, and the operators directly below me ranked by the revenue of their subtree.
  *
@@ -81,7 +81,7 @@ export const dashboardRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
     },
     async (request) => {
       const caller = callerOf(request);
-      await consistentWith(pool, request.headers[POSITION_HEADER], ['customers']);
+      await consistentWith(pool, request.headers[POSITION_HEADER], ['customers', 'dashboard']);
       const { time_zone, today } = await ispCalendar(pool, caller, clock.now());
       const from = addDays(today, -(request.query.days - 1));
       const subtree = operatorSubtreeSql('o.operator_id', 'o.ancestry', '$2');
@@ -92,11 +92,16 @@ export const dashboardRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
             WHERE k.tenant = $1 AND ${subtree} GROUP BY k.status`,
           [caller.tenant, caller.operator_id],
         ),
-        pool.query<{ online: number }>(`SELECT count(*)::int AS online FROM (${OPEN_SESSIONS}) s`, [caller.tenant, caller.operator_id]),
+        // The ISP's own people see the whole network: every session open on its routers, read from radacct's index
+        // of open sessions by router alone. Below the ISP, only the sessions of the subtree's customers count.
+        atIspLevel(caller)
+          ? pool.query<{ online: number }>('SELECT count(*)::int AS online FROM radacct WHERE acctstoptime IS NULL AND nasipaddress = ANY (ARRAY(SELECT nasname::inet FROM nas WHERE tenant = $1))', [caller.tenant])
+          : pool.query<{ online: number }>(OPEN_SESSION_COUNT, [caller.tenant, caller.operator_id]),
         pool.query<{ day: string; customers: number }>(
-          `SELECT to_char(registered_on, 'YYYY-MM-DD') AS day, count(*)::int AS customers
-             FROM customers WHERE tenant = $1 AND chain @> ARRAY[$2]::text[] AND registered_on >= $3::date AND registered_on <= $4::date
-            GROUP BY registered_on ORDER BY registered_on`,
+          `SELECT to_char(r.day, 'YYYY-MM-DD') AS day, COALESCE(sum(r.customers), 0)::int AS customers
+             FROM registrations_daily r JOIN operators o ON o.operator_id = r.operator_id
+            WHERE r.tenant = $1 AND ${subtree} AND r.day >= $3::date AND r.day <= $4::date
+            GROUP BY r.day ORDER BY r.day`,
           [caller.tenant, caller.operator_id, from, today],
         ),
       ]);
@@ -154,9 +159,9 @@ export const dashboardRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
           [caller.tenant, caller.operator_id, first_day, today],
         ),
         pool.query<Sums & { month: string }>(
-          `SELECT to_char(r.day, 'YYYY-MM') AS month, r.currency, ${sums}
-             FROM revenue_daily r WHERE ${mine} AND r.day >= $3::date AND r.day <= $4::date GROUP BY 1, r.currency ORDER BY 1, r.currency`,
-          [caller.tenant, caller.operator_id, first_month, today],
+          `SELECT r.month, r.currency, ${sums}
+             FROM revenue_monthly r WHERE ${mine} AND r.month >= $3 AND r.month <= $4 GROUP BY r.month, r.currency ORDER BY r.month, r.currency`,
+          [caller.tenant, caller.operator_id, first_month.slice(0, 7), today.slice(0, 7)],
         ),
         // Who collected: people of my part of the network (a staff member or an operator; online payments name the gateway).
         pool.query<{ collected_by: string; name: string; collector_operator_id: string; method: string; currency: string; amount: string; payments: number }>(
@@ -206,25 +211,28 @@ export const dashboardRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
 };
 
 /**
- * Open RADIUS sessions of customers in my subtree ($1 tenant, $2 my operator): radacct knows a session by the
- * router's address and the login, so the router tells the ISP and the login tells the customer: a PPPoE
- * username, or a hotspot device's MAC (two joins rather than one with OR, so each can use its index).
+ * Open RADIUS sessions of the customers of my subtree ($1 tenant, $2 my operator). radacct knows a session by the
+ * router's address and the User-Name: the router says which ISP (only its routers are looked at, through
+ * radacct's index of open sessions by NAS address), and the dashboard's logins table says whose login it is and
+ * under which operator — a narrow table, so "who is online" never reads the customers themselves.
  */
-export const OPEN_SESSIONS = `
-  SELECT r.radacctid, r.acctsessionid, r.username, host(r.nasipaddress) AS nas_ip, n.router_id, n.shortname AS router_name,
+const OPEN_SESSIONS_OF = (columns: string, joins = ''): string => `
+  SELECT ${columns}
+    FROM radacct r
+    JOIN dashboard_logins l ON l.tenant = $1 AND l.login = r.username
+    ${joins}
+   WHERE r.acctstoptime IS NULL
+     AND r.nasipaddress = ANY (ARRAY(SELECT nasname::inet FROM nas WHERE tenant = $1))
+     AND l.operator_id IN (SELECT o.operator_id FROM operators o WHERE o.tenant = $1 AND ${operatorSubtreeSql('o.operator_id', 'o.ancestry', '$2')})`;
+
+/** How many of my customers' sessions are open now. */
+const OPEN_SESSION_COUNT = OPEN_SESSIONS_OF('count(*)::int AS online');
+
+/** The open sessions themselves, with the customer and the router, for the "online now" list. */
+export const OPEN_SESSIONS = OPEN_SESSIONS_OF(
+  `r.radacctid, r.acctsessionid, r.username, host(r.nasipaddress) AS nas_ip, n.router_id, n.shortname AS router_name,
          r.acctstarttime, r.acctupdatetime, host(r.framedipaddress) AS framed_ip, r.callingstationid,
          COALESCE(r.acctinputoctets, 0) AS input_octets, COALESCE(r.acctoutputoctets, 0) AS output_octets,
-         c.customer_id, c.name AS customer_name, c.operator_id
-    FROM radacct r
-    JOIN nas n ON n.nasname = host(r.nasipaddress) AND n.tenant = $1
-    JOIN customers c ON c.tenant = n.tenant AND c.username = r.username
-   WHERE r.acctstoptime IS NULL AND c.chain @> ARRAY[$2]::text[]
-  UNION ALL
-  SELECT r.radacctid, r.acctsessionid, r.username, host(r.nasipaddress) AS nas_ip, n.router_id, n.shortname AS router_name,
-         r.acctstarttime, r.acctupdatetime, host(r.framedipaddress) AS framed_ip, r.callingstationid,
-         COALESCE(r.acctinputoctets, 0) AS input_octets, COALESCE(r.acctoutputoctets, 0) AS output_octets,
-         c.customer_id, c.name AS customer_name, c.operator_id
-    FROM radacct r
-    JOIN nas n ON n.nasname = host(r.nasipaddress) AND n.tenant = $1
-    JOIN customers c ON c.tenant = n.tenant AND c.connection_type = 'hotspot' AND c.mac = upper(r.username)
-   WHERE r.acctstoptime IS NULL AND c.chain @> ARRAY[$2]::text[]`;
+         c.customer_id, c.name AS customer_name, c.operator_id`,
+  'JOIN nas n ON n.tenant = $1 AND n.nasname::inet = r.nasipaddress JOIN customers c ON c.customer_id = l.customer_id',
+);

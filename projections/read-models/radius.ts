@@ -180,6 +180,17 @@ function nextAccount(before: Row | undefined, recorded: RecordedEvent): Row | nu
   }
 }
 
+/**
+ * The names RADIUS knows an account by, which are also the User-Name of its sessions in radacct: its username when
+ * it has a password (PPPoE, or a hotspot account with a login), and a hotspot device's MAC (MAC login).
+ */
+export function radiusLogins(account: Readonly<{ connection_type: string; username: string | null; has_password: boolean; mac: string | null }>): string[] {
+  const logins: string[] = [];
+  if (account.username !== null && account.has_password) logins.push(account.username);
+  if (account.connection_type === 'hotspot' && account.mac !== null && account.mac !== account.username) logins.push(account.mac);
+  return logins;
+}
+
 type UserRow = Readonly<{ table: 'radcheck' | 'radreply' | 'radusergroup'; row: Row }>;
 
 /** Every RADIUS row one customer account implies; a change is the difference between two of these sets. */
@@ -189,22 +200,21 @@ function userRows(account: Row): UserRow[] {
   const check = (username: string, attribute: string, op: string, value: string): void => {
     out.push({ table: 'radcheck', row: { tenant, username, attribute, op, value } });
   };
-  const logins: string[] = [];
   const username = account.username as string | null;
   const password = account.password as string | null;
   const mac = account.mac as string | null;
+  const logins = radiusLogins({ connection_type: account.connection_type as string, username, has_password: password !== null, mac });
   if (username !== null && password !== null) {
-    logins.push(username);
     check(username, 'Cleartext-Password', ':=', password);
     // A PPPoE account bound to a MAC only logs in from that device.
     if (mac !== null && account.connection_type === 'pppoe') check(username, 'Calling-Station-Id', '==', mac);
   }
-  if (account.connection_type === 'hotspot' && mac !== null && mac !== username) {
-    logins.push(mac);
-    check(mac, 'Cleartext-Password', ':=', mac);
+  const macLogin = mac !== null && mac !== username && logins.includes(mac) ? mac : null;
+  if (macLogin !== null) {
+    check(macLogin, 'Cleartext-Password', ':=', macLogin);
     // The MAC is both name and password, so anyone who knows it could type it into the hotspot's login form on
     // another device: the router's own report of the device (Calling-Station-Id) must be that MAC.
-    check(mac, 'Calling-Station-Id', '==', mac);
+    check(macLogin, 'Calling-Station-Id', '==', macLogin);
   }
   for (const login of logins) {
     check(login, 'Simultaneous-Use', ':=', '1');

@@ -45,6 +45,9 @@ describe('dashboard figures', () => {
     expect(all.statuses.total).toBe(inIsp);
     expect(all.online).toBe(2);
     expect(all.new_customers).toHaveLength(30);
+    // New customers per day come from the dashboard's running sums; they agree with the customers themselves.
+    const registered = await world.database.pool.query<{ day: string; n: number }>("SELECT to_char(registered_on, 'YYYY-MM-DD') AS day, count(*)::int AS n FROM customers WHERE tenant = $1 GROUP BY 1", [world.a.tenant]);
+    for (const row of registered.rows) expect(all.new_customers.find((day) => day.day === row.day)?.customers).toBe(row.n);
     const sub = (await get('sub_reseller', '/api/v1/dashboard/customers')).json<{ statuses: { total: number }; online: number }>();
     expect(sub.online).toBe(1);
     const underSub = Number((await world.database.pool.query<{ n: string }>('SELECT count(*) AS n FROM customers WHERE tenant = $1 AND chain @> ARRAY[$2]', [world.a.tenant, world.a.sub_reseller])).rows[0]!.n);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../support/browser.js';
@@ -205,6 +206,12 @@ describe('accountant panel', () => {
       expect(await page.locator('.tabs a.active').textContent()).not.toBe('');
     }
     await shoot(page, 'accountant-journal');
+    // The exports are the API's files, downloaded with the session.
+    await page.goto(`/books/${ISP}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#exports a:has-text("Journal CSV")')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toMatch(/date/i);
+    expect(csv.split('\n').length).toBeGreaterThan(10);
     await page.goto(`/books/${RESELLER}/reseller-statement`);
     await shoot(page, 'accountant-reseller-statement');
     await page.goto('/customers');

@@ -18,6 +18,9 @@ export type ApiFailure = Readonly<{
   details?: readonly Readonly<{ path: string; message: string }>[];
 }>;
 
+/** Refusals at the door (no session, a forged form, a right the role lacks): a page of their own, not a form's error. */
+const DOOR_CODES: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED', 'TOKEN_REVOKED', 'CSRF_TOKEN_INVALID', 'FORBIDDEN']);
+
 export class ApiRefusal extends Error {
   constructor(readonly failure: ApiFailure) {
     super(`${failure.code}: ${failure.message}`);
@@ -31,6 +34,9 @@ export class ApiRefusal extends Error {
   }
 }
 
+/** A refusal a form or a filter can show beside its fields (anything but a refusal at the door). */
+export const isFormRefusal = (error: unknown): error is ApiRefusal => error instanceof ApiRefusal && !DOOR_CODES.has(error.code) && error.status < 500;
+
 export type CommandOptions = Readonly<{
   /** Commands that move money need one; forms carry it in a hidden field, so a double submit is one payment. */
   idempotency_key?: string;
@@ -39,8 +45,6 @@ export type CommandOptions = Readonly<{
 export type ApiClient = Readonly<{
   get: <Reply>(url: string, query?: Readonly<Record<string, string | number | undefined | null>>) => Promise<Reply>;
   send: <Reply>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, options?: CommandOptions) => Promise<Reply & { position?: string | null }>;
-  /** The raw reply of a GET (for text such as the hledger export). */
-  raw: (url: string, query?: Readonly<Record<string, string | undefined>>) => Promise<Readonly<{ status: number; body: string; headers: Record<string, unknown> }>>;
 }>;
 
 const queryOf = (query: Readonly<Record<string, string | number | undefined | null>> | undefined): Record<string, string> =>
@@ -92,10 +96,6 @@ export function apiClientFor(app: FastifyInstance, request: FastifyRequest, opti
       });
       if (response.statusCode >= 400) throw new ApiRefusal(failureOf(response.statusCode, response.body));
       return (response.body === '' || response.statusCode === 204 ? {} : response.json()) as Reply & { position?: string | null };
-    },
-    raw: async (url, query) => {
-      const response = await inject({ method: 'GET', url, query: queryOf(query), headers: headers(false) });
-      return { status: response.statusCode, body: response.body, headers: response.headers };
     },
   };
 }

@@ -295,6 +295,8 @@ export function registerHelpers(handlebars: typeof Handlebars): void {
   );
   /** A PIN or a long number in groups of four, as cards print them. */
   handlebars.registerHelper('groups', (value: unknown) => String(value ?? '').replace(/(\d{4})(?=\d)/g, '$1 '));
+  /** "1 payment", "3 payments". */
+  handlebars.registerHelper('plural', (count: unknown, word: string) => `${Number(count ?? 0)} ${word}${Number(count ?? 0) === 1 ? '' : 's'}`);
   handlebars.registerHelper('urlEncode', (value: unknown) => encodeURIComponent(String(value ?? '')));
   handlebars.registerHelper('input', input);
   handlebars.registerHelper('textarea', textarea);

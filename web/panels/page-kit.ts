@@ -3,9 +3,10 @@ import { CSRF_HEADER, identify, SESSION_COOKIE, type Caller } from '../../api/ac
 import type { Capability } from '../../api/access/capabilities.js';
 import type { ApiDependencies } from '../../api/dependencies.js';
 import { ApiError } from '../../api/errors.js';
-import { apiClientFor, ApiRefusal, type ApiClient, type ApiFailure } from './api-client.js';
+import { localDateOf } from '../../domain/calendar/local-date.js';
+import { apiClientFor, ApiRefusal, isFormRefusal, type ApiClient, type ApiFailure } from './api-client.js';
 import type { FormState } from './helpers.js';
-import { navigationSections, type NavItem } from './menu.js';
+import { navigationSections } from './menu.js';
 
 /**
  * What every panel page shares: who is asking (the session cookie, resolved by the API's own caller.ts; the
@@ -28,6 +29,8 @@ export type Session = Readonly<{
   isp_level: boolean;
   capabilities: readonly string[];
   csrf: string;
+  /** Today in the ISP's calendar, by the server's clock: what date fields default to. */
+  today: string;
 }>;
 
 export type Flash = Readonly<{ message: string; tone: 'ok' | 'error'; position: string | null }>;
@@ -109,6 +112,7 @@ export function definePages(app: FastifyInstance, deps: ApiDependencies): Pages 
       isp_level: caller.operator_id === caller.tenant,
       capabilities: [...caller.capabilities],
       csrf: caller.csrf_token ?? '',
+      today: localDateOf(clock.now(), row.time_zone),
     };
   };
 
@@ -332,7 +336,7 @@ export async function submitForm(
     values: Readonly<Record<string, unknown>>;
     run: () => Promise<{ position?: string | null } | unknown>;
     done: Readonly<{ url: string | ((result: unknown) => string); message: string | ((result: unknown) => string) }>;
-    again: (forms: Readonly<Record<string, FormState>>, status: number) => Promise<unknown>;
+    again: (forms: Readonly<Record<string, FormState>>) => Promise<unknown>;
     aliases?: Readonly<Record<string, string>>;
   }>,
 ): Promise<unknown> {
@@ -343,11 +347,55 @@ export async function submitForm(
     const message = typeof form.done.message === 'function' ? form.done.message(result) : form.done.message;
     return page.redirect(url, message, position);
   } catch (error) {
-    if (!(error instanceof ApiRefusal) || error.status === 401 || (error.status === 403 && error.code !== 'STEP_UP_REQUIRED' && error.code !== 'NOT_PERMITTED' && error.code !== 'OPERATOR_NOT_IN_SUBTREE' && error.code !== 'CARD_NOT_ASSIGNED_TO_YOU')) throw error;
+    if (!isFormRefusal(error)) throw error;
     // The page answers 200: it is a good page (the form, the input and the errors); a 4xx document would be
     // reported by the browser as a failed load. What was refused is in the form and nothing was written.
-    return form.again({ [form.id]: formStateOf(form.id, form.values, error.failure, form.aliases) }, 200);
+    return form.again({ [form.id]: formStateOf(form.id, form.values, error.failure, form.aliases) });
   }
 }
 
-export type NavigationItem = NavItem;
+/** Links to the API's XLSX and CSV export of a list, with the filters the export understands. */
+export function exportLinks(table: string, filters: Readonly<Record<string, string | undefined>>): Readonly<{ xlsx: string; csv: string }> {
+  const link = (format: string): string => {
+    const params = new URLSearchParams({ format });
+    for (const [key, value] of Object.entries(filters)) if (value !== undefined && value !== '') params.set(key, value);
+    return `/api/v1/exports/${table}?${params.toString()}`;
+  };
+  return { xlsx: link('xlsx'), csv: link('csv') };
+}
+
+/** What an action's form asks of the API. */
+export type ActionRequest = Readonly<{ method?: 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; body?: unknown; money?: boolean }>;
+
+/**
+ * The actions on one kind of record (a customer, an operator, a router): each a form posted to
+ * `<record>/<path>`, sent to the API as `build` says (with the form's idempotency key when it moves money), then
+ * back to the record's page with a message; a refusal shows the record's page again with the form's state.
+ */
+export function recordActions(
+  pages: Pages,
+  record: Readonly<{ path: string; param: string; show: (page: PageContext, id: string, forms: Readonly<Record<string, FormState>>) => Promise<unknown> }>,
+) {
+  return (
+    path: string,
+    capability: Capability,
+    form: string,
+    build: (values: Record<string, unknown>, id: string) => ActionRequest,
+    message: string,
+    done?: (id: string) => string,
+  ): void => {
+    pages.post(`${record.path}/${path}`, capability, async (page) => {
+      const id = (page.request.params as Record<string, string>)[record.param]!;
+      const values = formValues(page.request.body);
+      const request = build(values, id);
+      const key = (page.request.body as { _idempotency?: unknown } | undefined)?._idempotency;
+      return submitForm(page, {
+        id: form,
+        values,
+        run: () => page.api.send(request.method ?? 'POST', request.url, request.body, request.money === true && typeof key === 'string' ? { idempotency_key: key } : {}),
+        done: { url: done?.(id) ?? `${record.path.replace(`:${record.param}`, encodeURIComponent(id))}`, message },
+        again: (forms) => record.show(page, id, forms),
+      });
+    });
+  };
+}

@@ -1,7 +1,7 @@
 import type { FormState } from '../helpers.js';
-import { field, formStateOf, formValues, type PageContext, type Pages } from '../page-kit.js';
+import { exportLinks, field, formStateOf, formValues, type PageContext, type Pages } from '../page-kit.js';
 import { pageQuery, pagerFor } from '../paging.js';
-import { ApiRefusal } from '../api-client.js';
+import { isFormRefusal } from '../api-client.js';
 import { operatorOptions } from './customers.js';
 
 /**
@@ -38,23 +38,22 @@ export function billPages(pages: Pages): void {
       form: { id: 'filters', values: filters, errors: {} } satisfies FormState,
       statuses: STATUSES,
       operators: operators.length > 1 ? operators : null,
+      exports: exportLinks('bills', { status: filters.status, period: filters.period, operator_id: filters.operator_id }),
     });
   });
 
-  const thisMonth = (page: PageContext): string => new Intl.DateTimeFormat('en-CA', { timeZone: page.session.time_zone }).format(new Date()).slice(0, 7);
-
-  const runPage = async (page: PageContext, data: Readonly<{ form: FormState; preview?: Preview | null; report?: unknown }>, status = 200) =>
-    page.render('bill-runs', { title: 'Bill run', operators: await operatorOptions(page), preview: null, report: null, ...data }, status);
+  const runPage = async (page: PageContext, data: Readonly<{ form: FormState; preview?: Preview | null; report?: unknown }>) =>
+    page.render('bill-runs', { title: 'Bill run', operators: await operatorOptions(page), preview: null, report: null, ...data });
 
   pages.get('/bill-runs', 'bills.run', async (page) => {
     const query = page.request.query as Record<string, string | undefined>;
-    const values = { period: query.period ?? thisMonth(page), operator_id: query.operator_id ?? '' };
+    const values = { period: query.period ?? page.session.today.slice(0, 7), operator_id: query.operator_id ?? '' };
     if (query.period === undefined) return runPage(page, { form: { id: 'run', values, errors: {} } });
     try {
       const preview = await page.api.get<Preview>('/api/v1/bill-runs/preview', { period: values.period, operator_id: values.operator_id || undefined });
       return runPage(page, { form: { id: 'run', values, errors: {} }, preview });
     } catch (error) {
-      if (!(error instanceof ApiRefusal) || error.status === 401 || error.status === 403) throw error;
+      if (!isFormRefusal(error)) throw error;
       return runPage(page, { form: formStateOf('run', values, error.failure) });
     }
   });
@@ -68,7 +67,7 @@ export function billPages(pages: Pages): void {
       // The result is shown, not redirected to: a reload runs it again, which issues nothing new.
       return runPage(page, { form: { id: 'run', values, errors: {} }, report });
     } catch (error) {
-      if (!(error instanceof ApiRefusal) || error.status === 401 || error.status === 403) throw error;
+      if (!isFormRefusal(error)) throw error;
       return runPage(page, { form: formStateOf('run', values, error.failure) });
     }
   });

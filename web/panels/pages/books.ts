@@ -1,4 +1,4 @@
-import { ApiRefusal } from '../api-client.js';
+import { ApiRefusal, isFormRefusal } from '../api-client.js';
 import type { FormState } from '../helpers.js';
 import { field, formStateOf, formValues, submitForm, type PageContext, type Pages } from '../page-kit.js';
 import { pageQuery, pagerFor } from '../paging.js';
@@ -21,7 +21,6 @@ const REPORTS = [
 ] as const;
 type ReportKey = (typeof REPORTS)[number]['key'];
 
-const today = (page: PageContext): string => new Intl.DateTimeFormat('en-CA', { timeZone: page.session.time_zone }).format(new Date());
 
 export function bookPages(pages: Pages): void {
   pages.get('/books', 'books.read', async (page) => {
@@ -29,13 +28,14 @@ export function bookPages(pages: Pages): void {
     return page.render('books', { title: 'Books', books });
   });
 
-  const showBook = async (page: PageContext, book_id: string, report: ReportKey, forms: Readonly<Record<string, FormState>> = {}, status = 200) => {
+  const showBook = async (page: PageContext, book_id: string, report: ReportKey, forms: Readonly<Record<string, FormState>> = {}) => {
     const query = page.request.query as Record<string, string | undefined>;
-    const now = today(page);
+    const now = page.session.today;
     const values = {
       as_of: query.as_of ?? '',
-      from: query.from ?? (report === 'income-statement' ? `${now.slice(0, 7)}-01` : ''),
-      to: query.to ?? (report === 'income-statement' ? now : ''),
+      // A period defaults to this month where the report (or the auditor's package) needs one.
+      from: query.from ?? (report === 'income-statement' || report === 'trial-balance' ? `${now.slice(0, 7)}-01` : ''),
+      to: query.to ?? (report === 'income-statement' || report === 'trial-balance' ? now : ''),
       account: query.account ?? '1000',
       party: query.party ?? '',
     };
@@ -43,7 +43,7 @@ export function bookPages(pages: Pages): void {
     const id = encodeURIComponent(book_id);
     const params: Record<string, string | undefined> = { as_of: values.as_of || undefined };
     if (report === 'income-statement' || report === 'journal' || report === 'ledger' || report === 'reseller-statement') Object.assign(params, { from: values.from || undefined, to: values.to || undefined });
-    if (report === 'journal') Object.assign(params, { limit: '50', after: paging.after });
+    if (report === 'journal') Object.assign(params, { limit: '25', after: paging.after });
     if (report === 'ledger') Object.assign(params, { account: values.account, party: values.party || undefined, limit: '200', after: paging.after });
     const books = await page.api.get<{ books: Book[] }>('/api/v1/books');
     const book = books.books.find((item) => item.book_id === book_id);
@@ -53,7 +53,7 @@ export function bookPages(pages: Pages): void {
     try {
       data = await page.api.get<Record<string, unknown>>(`/api/v1/books/${id}/${report}`, params);
     } catch (error) {
-      if (!(error instanceof ApiRefusal) || error.status === 401 || error.status === 403) throw error;
+      if (!isFormRefusal(error)) throw error;
       filter = formStateOf('report', values, error.failure);
     }
     const accounts = report === 'ledger' ? (await page.api.get<{ accounts: { code: string; name: string }[] }>(`/api/v1/books/${id}/accounts`)).accounts.map((account) => ({ ...account, label: `${account.code} ${account.name}` })) : [];
@@ -74,7 +74,6 @@ export function bookPages(pages: Pages): void {
         close: forms.close ?? { id: 'close', values: { through: book.closed_through ?? '' }, errors: {} },
         open_close: forms.close !== undefined,
       },
-      status,
     );
   };
 
@@ -95,7 +94,7 @@ export function bookPages(pages: Pages): void {
       values,
       run: () => page.api.send('POST', `/api/v1/books/${encodeURIComponent(book_id)}/period-close`, { through: field(values, 'through') ?? '' }),
       done: { url: `/books/${encodeURIComponent(book_id)}`, message: `Book closed through ${field(values, 'through') ?? ''}: nothing may be dated on or before it now.` },
-      again: (forms, status) => showBook(page, book_id, 'trial-balance', forms, status),
+      again: (forms) => showBook(page, book_id, 'trial-balance', forms),
     });
   });
 }

@@ -1,5 +1,5 @@
 import { cardSerial } from '../../../domain/cards/card-batch.js';
-import { ApiRefusal, newIdempotencyKey } from '../api-client.js';
+import { ApiRefusal, isFormRefusal, newIdempotencyKey } from '../api-client.js';
 import type { FormState } from '../helpers.js';
 import { field, formStateOf, formValues, integerField, submitForm, type PageContext, type Pages } from '../page-kit.js';
 import { pageQuery, pagerFor } from '../paging.js';
@@ -32,16 +32,14 @@ export function serialsOf(text: string): string[] {
   return serials;
 }
 
-const today = (page: PageContext): string => new Intl.DateTimeFormat('en-CA', { timeZone: page.session.time_zone }).format(new Date());
 
 export function cardPages(pages: Pages): void {
-  const listPage = async (page: PageContext, form: FormState | null, status = 200) => {
+  const listPage = async (page: PageContext, form: FormState | null) => {
     const [{ batches }, packages] = await Promise.all([page.api.get<{ batches: Batch[] }>('/api/v1/card-batches'), page.can('cards.manage') && page.session.isp_level ? packageOptions(page) : Promise.resolve([])]);
-    const nextYear = `${Number(today(page).slice(0, 4)) + 1}${today(page).slice(4)}`;
+    const nextYear = `${Number(page.session.today.slice(0, 4)) + 1}${page.session.today.slice(4)}`;
     return page.render(
       'cards',
       { title: 'Recharge cards', batches, packages, form: form ?? { id: 'batch', values: { count: '50', value: '500.00', expires_on: nextYear, first_serial: '1' }, errors: {} }, open: form !== null, key: newIdempotencyKey() },
-      status,
     );
   };
 
@@ -62,12 +60,12 @@ export function cardPages(pages: Pages): void {
       // The sheet is the only time the PINs are shown: rendered now, not after a redirect.
       return page.render('card-sheet', { title: `Print sheet · ${created.result.batch_id}`, batch_id: created.result.batch_id, cards: created.result.cards, value: body.value, expires_on: body.expires_on, package_id: body.package_id, isp: page.session.isp_name, currency: page.session.currency });
     } catch (error) {
-      if (!(error instanceof ApiRefusal) || error.status === 401 || (error.status === 403 && error.code === 'FORBIDDEN')) throw error;
+      if (!isFormRefusal(error)) throw error;
       return listPage(page, formStateOf('batch', values, error.failure));
     }
   });
 
-  const showBatch = async (page: PageContext, batch_id: string, forms: Readonly<Record<string, FormState>> = {}, status = 200) => {
+  const showBatch = async (page: PageContext, batch_id: string, forms: Readonly<Record<string, FormState>> = {}) => {
     const query = page.request.query as Record<string, string | undefined>;
     const paging = pageQuery(query);
     const filter = STATUSES.includes(query.status ?? '') ? query.status : undefined;
@@ -94,7 +92,6 @@ export function cardPages(pages: Pages): void {
         forms: { assign: forms.assign ?? { id: 'assign', values: {}, errors: {} } },
         open: forms.assign !== undefined,
       },
-      status,
     );
   };
 
@@ -113,7 +110,7 @@ export function cardPages(pages: Pages): void {
           to_staff_id: field(values, 'to_staff_id') ?? null,
         }),
       done: { url: `/cards/batches/${encodeURIComponent(batch_id)}`, message: 'Cards assigned.' },
-      again: (forms, status) => showBatch(page, batch_id, forms, status),
+      again: (forms) => showBatch(page, batch_id, forms),
     });
   });
 }

@@ -1,6 +1,6 @@
 import { newIdempotencyKey } from '../api-client.js';
 import type { FormState } from '../helpers.js';
-import { field, formValues, integerField, nullable, submitForm, type PageContext, type Pages } from '../page-kit.js';
+import { exportLinks, field, formValues, integerField, nullable, recordActions, submitForm, type PageContext, type Pages } from '../page-kit.js';
 import { pageQuery, pagerFor } from '../paging.js';
 
 /**
@@ -84,17 +84,17 @@ export function customerPages(pages: Pages): void {
       statuses: STATUSES,
       packages,
       operators: (operators ?? []).length > 1 ? operators : null,
+      exports: exportLinks('customers', { status: filters.status, package_id: filters.package_id, operator_id: filters.operator_id, zone: filters.zone }),
     });
   });
 
   // --- a new customer --------------------------------------------------------------------------------------------------
 
-  const newCustomerPage = async (page: PageContext, form: FormState, status = 200) => {
+  const newCustomerPage = async (page: PageContext, form: FormState) => {
     const [packages, operators] = await Promise.all([packageOptions(page), operatorOptions(page)]);
     return page.render(
       'customer-new',
       { title: 'New customer', form, packages, operators, connection_types: CONNECTION_TYPES, modes: ['prepaid', 'postpaid'], profiles: ['daily', 'monthly'] },
-      status,
     );
   };
 
@@ -127,14 +127,14 @@ export function customerPages(pages: Pages): void {
           special_price: nullable(values, 'special_price'),
         }),
       done: { url: (result) => `/customers/${encodeURIComponent((result as { result: { customer_id: string } }).result.customer_id)}`, message: 'Customer registered.' },
-      again: (forms, status) => newCustomerPage(page, forms.customer!, status),
+      again: (forms) => newCustomerPage(page, forms.customer!),
       aliases: { 'profile.kind': 'profile_kind' },
     });
   });
 
   // --- one customer ----------------------------------------------------------------------------------------------------
 
-  const showCustomer = async (page: PageContext, customer_id: string, forms: Readonly<Record<string, FormState>> = {}, status = 200) => {
+  const showCustomer = async (page: PageContext, customer_id: string, forms: Readonly<Record<string, FormState>> = {}) => {
     const id = encodeURIComponent(customer_id);
     const customer = await page.api.get<Customer>(`/api/v1/customers/${id}`);
     const [timeline, bills, payments, usage, packages, wallet] = await Promise.all([
@@ -182,28 +182,12 @@ export function customerPages(pages: Pages): void {
         methods: page.session.isp_level ? ['cash'] : ['reseller_wallet', 'cash'],
         tone: { active: 'ok', expired: 'warn', suspended: 'bad', disabled: 'muted' }[customer.status] ?? 'muted',
       },
-      status,
     );
   };
 
   pages.get('/customers/:customer_id', 'customers.read', async (page) => showCustomer(page, (page.request.params as { customer_id: string }).customer_id));
 
-  /** One action on a customer: its form, the API command it sends, and what to say when it worked. */
-  const action = (path: string, capability: Parameters<Pages['post']>[1], form: string, build: (values: Record<string, unknown>, customer_id: string) => Readonly<{ method?: 'POST' | 'PUT'; url: string; body: unknown; money?: boolean }>, message: string) => {
-    pages.post(`/customers/:customer_id/${path}`, capability, async (page) => {
-      const customer_id = (page.request.params as { customer_id: string }).customer_id;
-      const values = formValues(page.request.body);
-      const request = build(values, customer_id);
-      const key = (page.request.body as { _idempotency?: unknown } | undefined)?._idempotency;
-      return submitForm(page, {
-        id: form,
-        values,
-        run: () => page.api.send(request.method ?? 'POST', request.url, request.body, request.money === true && typeof key === 'string' ? { idempotency_key: key } : {}),
-        done: { url: `/customers/${encodeURIComponent(customer_id)}`, message },
-        again: (forms, status) => showCustomer(page, customer_id, forms, status),
-      });
-    });
-  };
+  const action = recordActions(pages, { path: '/customers/:customer_id', param: 'customer_id', show: (page, id, forms) => showCustomer(page, id, forms) });
   const on = (customer_id: string, what: string): string => `/api/v1/customers/${encodeURIComponent(customer_id)}/${what}`;
 
   action('details', 'customers.write', 'details', (values, id) => ({ url: on(id, 'details'), body: { name: field(values, 'name') ?? '', mobile: field(values, 'mobile') ?? '', zone: field(values, 'zone') ?? '' } }), 'Details saved.');

@@ -24,6 +24,15 @@ type Revenue = {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const dayLabel = (day: string): string => `${Number(day.slice(8, 10))} ${MONTHS[Number(day.slice(5, 7)) - 1]}`;
 const monthLabel = (month: string): string => `${MONTHS[Number(month.slice(5, 7)) - 1]} ${month.slice(2, 4)}`;
+const MONTHS_SHOWN = 12;
+/** The `count` months up to and including `last` (YYYY-MM), oldest first. */
+function lastMonths(last: string, count: number): string[] {
+  const [year, month] = last.split('-').map(Number) as [number, number];
+  return Array.from({ length: count }, (_, index) => {
+    const total = year * 12 + (month - 1) - (count - 1 - index);
+    return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
+  });
+}
 /** For the chart only (Chart.js draws numbers); the figures people read stay decimal strings. */
 const chartNumber = (amount: string): number => Number(amount);
 
@@ -32,7 +41,7 @@ export function dashboardPages(pages: Pages): void {
     const currency = page.session.currency;
     const [counts, revenue, operator] = await Promise.all([
       page.can('customers.read') ? page.api.get<Counts>('/api/v1/dashboard/customers', { days: 30 }) : null,
-      page.can('reports.read') ? page.api.get<Revenue>('/api/v1/dashboard/revenue', { days: 30, months: 12 }) : null,
+      page.can('reports.read') ? page.api.get<Revenue>('/api/v1/dashboard/revenue', { days: 30, months: MONTHS_SHOWN }) : null,
       page.can('operators.read') && !page.session.isp_level ? page.api.get<{ wallet_balance: string; currency: string; billing_mode: string; credit_limit: string }>(`/api/v1/operators/${page.session.operator_id}`) : null,
     ]);
     const charts: Record<string, unknown> = {};
@@ -51,17 +60,20 @@ export function dashboardPages(pages: Pages): void {
         labels: days.map(dayLabel),
         datasets: [{ label: `Net revenue (${currency})`, data: days.map((day) => chartNumber(byDay.get(day)?.net ?? '0')) }],
       };
+      // Every month of the year, zero where nothing came in.
+      const byMonth = new Map(monthly.map((row) => [row.month, row]));
+      const months = lastMonths(revenue.to.slice(0, 7), MONTHS_SHOWN);
       charts.revenue_monthly = {
         type: 'bar',
-        labels: monthly.map((row) => monthLabel(row.month)),
+        labels: months.map(monthLabel),
         datasets: [
-          { label: 'Received', data: monthly.map((row) => chartNumber(row.received)) },
-          { label: 'Refunded', data: monthly.map((row) => chartNumber(row.refunded)) },
+          { label: 'Received', data: months.map((item) => chartNumber(byMonth.get(item)?.received ?? '0')) },
+          { label: 'Refunded', data: months.map((item) => chartNumber(byMonth.get(item)?.refunded ?? '0')) },
         ],
       };
     }
     if (counts !== null) {
-      charts.new_customers = { type: 'line', labels: counts.new_customers.map((row) => dayLabel(row.day)), datasets: [{ label: 'New customers', data: counts.new_customers.map((row) => row.customers) }] };
+      charts.new_customers = { type: 'bar', labels: counts.new_customers.map((row) => dayLabel(row.day)), datasets: [{ label: 'New customers', data: counts.new_customers.map((row) => row.customers) }] };
       charts.statuses = {
         type: 'doughnut',
         labels: ['Active', 'Expired', 'Suspended', 'Disabled'],

@@ -1,6 +1,6 @@
 import { newIdempotencyKey } from '../api-client.js';
 import type { FormState } from '../helpers.js';
-import { field, formValues, submitForm, type PageContext, type Pages } from '../page-kit.js';
+import { field, formValues, recordActions, submitForm, type PageContext, type Pages } from '../page-kit.js';
 import { pageQuery, pagerFor } from '../paging.js';
 import { operatorOptions, packageOptions, type Operator } from './customers.js';
 
@@ -19,7 +19,6 @@ type OperatorDetail = Operator & {
 };
 
 const blank = (id: string, values: Record<string, unknown> = {}): FormState => ({ id, values, errors: {} });
-const today = (page: PageContext): string => new Intl.DateTimeFormat('en-CA', { timeZone: page.session.time_zone }).format(new Date());
 
 export function operatorPages(pages: Pages): void {
   pages.get('/operators', 'operators.read', async (page) => {
@@ -39,8 +38,8 @@ export function operatorPages(pages: Pages): void {
     });
   });
 
-  const newOperatorPage = async (page: PageContext, form: FormState, status = 200) =>
-    page.render('operator-new', { title: 'New operator', form, parents: await operatorOptions(page), modes: ['prepaid', 'postpaid'] }, status);
+  const newOperatorPage = async (page: PageContext, form: FormState) =>
+    page.render('operator-new', { title: 'New operator', form, parents: await operatorOptions(page), modes: ['prepaid', 'postpaid'] });
 
   pages.get('/operators/new', 'operators.write', async (page) => newOperatorPage(page, blank('operator', { parent_id: page.session.operator_id, billing_mode: 'prepaid', credit_limit: '0' })));
 
@@ -57,11 +56,11 @@ export function operatorPages(pages: Pages): void {
           credit_limit: field(values, 'credit_limit') ?? '0',
         }),
       done: { url: (result) => `/operators/${encodeURIComponent((result as { result: { operator_id: string } }).result.operator_id)}`, message: 'Operator created. Set its commission terms and the packages it may sell.' },
-      again: (forms, status) => newOperatorPage(page, forms.operator!, status),
+      again: (forms) => newOperatorPage(page, forms.operator!),
     });
   });
 
-  const showOperator = async (page: PageContext, operator_id: string, forms: Readonly<Record<string, FormState>> = {}, status = 200) => {
+  const showOperator = async (page: PageContext, operator_id: string, forms: Readonly<Record<string, FormState>> = {}) => {
     const id = encodeURIComponent(operator_id);
     const [operator, children, staff, packages] = await Promise.all([
       page.api.get<OperatorDetail>(`/api/v1/operators/${id}`),
@@ -74,8 +73,8 @@ export function operatorPages(pages: Pages): void {
     const defaults: Record<string, Record<string, unknown>> = {
       topup: { method: 'cash' },
       mode: { billing_mode: operator.billing_mode, credit_limit: operator.credit_limit },
-      terms: { kind: operator.commission_terms?.kind ?? 'share', percent: operator.commission_terms?.percent ?? '', effective_from: today(page) },
-      assign: { effective_from: today(page) },
+      terms: { kind: operator.commission_terms?.kind ?? 'share', percent: operator.commission_terms?.percent ?? '', effective_from: page.session.today },
+      assign: { effective_from: page.session.today },
       suspend: {},
       login: {},
     };
@@ -97,27 +96,13 @@ export function operatorPages(pages: Pages): void {
         modes: ['prepaid', 'postpaid'],
         kinds: ['share', 'wholesale'],
       },
-      status,
     );
   };
 
   pages.get('/operators/:operator_id', 'operators.read', async (page) => showOperator(page, (page.request.params as { operator_id: string }).operator_id));
 
-  const action = (path: string, form: string, build: (values: Record<string, unknown>, operator_id: string) => Readonly<{ method?: 'POST' | 'PUT'; url: string; body: unknown; money?: boolean }>, message: string, capability: Parameters<Pages['post']>[1] = 'operators.write') => {
-    pages.post(`/operators/:operator_id/${path}`, capability, async (page) => {
-      const { operator_id } = page.request.params as { operator_id: string };
-      const values = formValues(page.request.body);
-      const request = build(values, operator_id);
-      const key = (page.request.body as { _idempotency?: unknown } | undefined)?._idempotency;
-      return submitForm(page, {
-        id: form,
-        values,
-        run: () => page.api.send(request.method ?? 'POST', request.url, request.body, request.money === true && typeof key === 'string' ? { idempotency_key: key } : {}),
-        done: { url: `/operators/${encodeURIComponent(operator_id)}`, message },
-        again: (forms, status) => showOperator(page, operator_id, forms, status),
-      });
-    });
-  };
+  const act = recordActions(pages, { path: '/operators/:operator_id', param: 'operator_id', show: (page, id, forms) => showOperator(page, id, forms) });
+  const action = (path: string, form: string, build: Parameters<typeof act>[3], message: string, capability: Parameters<typeof act>[1] = 'operators.write') => act(path, capability, form, build, message);
   const on = (operator_id: string, what: string): string => `/api/v1/operators/${encodeURIComponent(operator_id)}/${what}`;
 
   action('top-up', 'topup', (values, id) => ({ url: on(id, 'wallet/top-ups'), money: true, body: { amount: field(values, 'amount') ?? '', method: field(values, 'method') ?? 'cash', ...(field(values, 'reference') === undefined ? {} : { reference: field(values, 'reference') }) } }), 'Wallet credited.');
@@ -165,7 +150,7 @@ export function operatorPages(pages: Pages): void {
   pages.get('/operators/:operator_id/commission', 'operators.read', async (page) => {
     const { operator_id } = page.request.params as { operator_id: string };
     const query = page.request.query as Record<string, string | undefined>;
-    const now = today(page);
+    const now = page.session.today;
     const from = query.from || `${now.slice(0, 7)}-01`;
     const to = query.to || now;
     const [operator, statement] = await Promise.all([

@@ -38,8 +38,8 @@ export function packagePages(pages: Pages): void {
     return page.render('packages', { title: 'Packages', packages, retired: query.retired === '1' });
   });
 
-  const editor = async (page: PageContext, data: Readonly<{ form: FormState; package_id: string | null }>, status = 200) =>
-    page.render('package-form', { title: data.package_id === null ? 'New package' : 'Change package', ...data }, status);
+  const editor = async (page: PageContext, data: Readonly<{ form: FormState; package_id: string | null }>) =>
+    page.render('package-form', { title: data.package_id === null ? 'New package' : 'Change package', ...data });
 
   pages.get('/packages/new', 'packages.write', async (page) => editor(page, { form: { id: 'package', values: { validity_days: '30', ip_pool: 'pool-home' }, errors: {} }, package_id: null }));
 
@@ -51,7 +51,7 @@ export function packagePages(pages: Pages): void {
       aliases: ALIASES,
       run: () => page.api.send('POST', '/api/v1/packages', specOf(values, null)),
       done: { url: '/packages', message: `Package “${field(values, 'name') ?? ''}” created.` },
-      again: (forms, status) => editor(page, { form: forms.package!, package_id: null }, status),
+      again: (forms) => editor(page, { form: forms.package!, package_id: null }),
     });
   });
 
@@ -75,7 +75,7 @@ export function packagePages(pages: Pages): void {
       aliases: ALIASES,
       run: () => page.api.send('PUT', `/api/v1/packages/${encodeURIComponent(package_id)}`, specOf(values, item.burst)),
       done: { url: '/packages', message: 'Package changed; RADIUS and the routers follow.' },
-      again: (forms, status) => editor(page, { form: forms.package!, package_id }, status),
+      again: (forms) => editor(page, { form: forms.package!, package_id }),
     });
   });
 

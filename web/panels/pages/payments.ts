@@ -1,6 +1,6 @@
 import { newIdempotencyKey } from '../api-client.js';
 import type { FormState } from '../helpers.js';
-import { field, formValues, submitForm, type PageContext, type Pages } from '../page-kit.js';
+import { exportLinks, field, formValues, submitForm, type PageContext, type Pages } from '../page-kit.js';
 import { pageQuery, pagerFor } from '../paging.js';
 
 /**
@@ -29,10 +29,11 @@ export function paymentPages(pages: Pages): void {
       pager: pagerFor('/payments', query, paging, list.next, list.payments.length),
       form: { id: 'filters', values: filters, errors: {} } satisfies FormState,
       methods: METHODS,
+      exports: exportLinks('payments', { method: filters.method, collected_by: filters.collected_by }),
     });
   });
 
-  const showPayment = async (page: PageContext, payment_id: string, forms: Readonly<Record<string, FormState>> = {}, status = 200) => {
+  const showPayment = async (page: PageContext, payment_id: string, forms: Readonly<Record<string, FormState>> = {}) => {
     const payment = await page.api.get<Payment>(`/api/v1/payments/${encodeURIComponent(payment_id)}`);
     const allocations = Array.isArray(payment.allocations) ? payment.allocations : [];
     const commission = Array.isArray(payment.commission) ? payment.commission : [];
@@ -47,7 +48,6 @@ export function paymentPages(pages: Pages): void {
         open: forms.refund !== undefined,
         key: newIdempotencyKey(),
       },
-      status,
     );
   };
 
@@ -64,7 +64,7 @@ export function paymentPages(pages: Pages): void {
       run: () =>
         page.api.send('POST', `/api/v1/customers/${encodeURIComponent(payment.customer_id)}/refunds`, { payment_id, amount: field(values, 'amount') ?? '', reason: field(values, 'reason') ?? '' }, typeof key === 'string' ? { idempotency_key: key } : {}),
       done: { url: `/payments/${encodeURIComponent(payment_id)}`, message: 'Refund recorded; commission was clawed back along the chain.' },
-      again: (forms, status) => showPayment(page, payment_id, forms, status),
+      again: (forms) => showPayment(page, payment_id, forms),
     });
   });
 }

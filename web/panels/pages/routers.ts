@@ -1,5 +1,5 @@
 import type { FormState } from '../helpers.js';
-import { field, formValues, integerField, nullable, submitForm, type PageContext, type Pages } from '../page-kit.js';
+import { field, formValues, integerField, nullable, recordActions, submitForm, type PageContext, type Pages } from '../page-kit.js';
 
 /**
  * Routers (RADIUS NASes and the MikroTik boxes the router-agent drives): register one, tell the agent how to
@@ -29,7 +29,7 @@ export function routerPages(pages: Pages): void {
     return page.render('routers', { title: 'Routers', routers: routers.map((router, index) => ({ ...router, status: statuses[index] ?? null })) });
   });
 
-  const newRouterPage = async (page: PageContext, form: FormState, status = 200) => page.render('router-new', { title: 'Register a router', form }, status);
+  const newRouterPage = async (page: PageContext, form: FormState) => page.render('router-new', { title: 'Register a router', form });
   pages.get('/routers/new', 'routers.write', async (page) => newRouterPage(page, blank('router', { coa_port: '3799', require_message_authenticator: 'on' })));
   pages.post('/routers', 'routers.write', async (page) => {
     const values = formValues(page.request.body);
@@ -46,11 +46,11 @@ export function routerPages(pages: Pages): void {
           description: field(values, 'description') ?? '',
         }),
       done: { url: (result) => `/routers/${encodeURIComponent((result as { result: { router_id: string } }).result.router_id)}`, message: 'Router registered: RADIUS answers it from now on. Next: its API connection and setup.' },
-      again: (forms, status) => newRouterPage(page, forms.router!, status),
+      again: (forms) => newRouterPage(page, forms.router!),
     });
   });
 
-  const showRouter = async (page: PageContext, router_id: string, forms: Readonly<Record<string, FormState>> = {}, status = 200) => {
+  const showRouter = async (page: PageContext, router_id: string, forms: Readonly<Record<string, FormState>> = {}) => {
     const id = encodeURIComponent(router_id);
     const [router, state] = await Promise.all([page.api.get<Router>(`/api/v1/routers/${id}`), page.api.get<Status>(`/api/v1/routers/${id}/status`)]);
     const setup = state.setup as
@@ -91,26 +91,13 @@ export function routerPages(pages: Pages): void {
         transports: ['api', 'api-ssl', 'rest'],
         static_modes: ['none', 'address-list', 'queue'],
       },
-      status,
     );
   };
 
   pages.get('/routers/:router_id', 'routers.read', async (page) => showRouter(page, (page.request.params as { router_id: string }).router_id));
 
-  const action = (path: string, form: string, build: (values: Record<string, unknown>, router_id: string) => Readonly<{ method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; body?: unknown }>, message: string, done?: string) => {
-    pages.post(`/routers/:router_id/${path}`, 'routers.write', async (page) => {
-      const { router_id } = page.request.params as { router_id: string };
-      const values = formValues(page.request.body);
-      const request = build(values, router_id);
-      return submitForm(page, {
-        id: form,
-        values,
-        run: () => page.api.send(request.method, request.url, request.body),
-        done: { url: done ?? `/routers/${encodeURIComponent(router_id)}`, message },
-        again: (forms, status) => showRouter(page, router_id, forms, status),
-      });
-    });
-  };
+  const act = recordActions(pages, { path: '/routers/:router_id', param: 'router_id', show: (page, id, forms) => showRouter(page, id, forms) });
+  const action = (path: string, form: string, build: Parameters<typeof act>[3], message: string, done?: string) => act(path, 'routers.write', form, build, message, done === undefined ? undefined : () => done);
   const on = (router_id: string, what = ''): string => `/api/v1/routers/${encodeURIComponent(router_id)}${what === '' ? '' : `/${what}`}`;
 
   action(

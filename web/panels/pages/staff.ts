@@ -30,8 +30,8 @@ export function staffPages(pages: Pages): void {
     });
   });
 
-  const newStaffPage = async (page: PageContext, form: FormState, status = 200) =>
-    page.render('staff-new', { title: 'New staff member', form, roles: ROLES, permissions: MANAGER_PERMISSIONS, operators: await operatorOptions(page) }, status);
+  const newStaffPage = async (page: PageContext, form: FormState) =>
+    page.render('staff-new', { title: 'New staff member', form, roles: ROLES, permissions: MANAGER_PERMISSIONS, operators: await operatorOptions(page) });
 
   pages.get('/staff/new', 'staff.manage', async (page) => newStaffPage(page, blank('staff', { operator_id: page.session.operator_id, role: 'manager', permissions: ['customers.read', 'payments.collect'] })));
 
@@ -49,11 +49,11 @@ export function staffPages(pages: Pages): void {
           permissions: role === 'manager' ? listField(values, 'permissions') : [],
         }),
       done: { url: (result) => `/staff/${encodeURIComponent((result as { result: { staff_id: string } }).result.staff_id)}`, message: 'Staff member added. Give them a login to start.' },
-      again: (forms, status) => newStaffPage(page, forms.staff!, status),
+      again: (forms) => newStaffPage(page, forms.staff!),
     });
   });
 
-  const showStaff = async (page: PageContext, staff_id: string, forms: Readonly<Record<string, FormState>> = {}, status = 200) => {
+  const showStaff = async (page: PageContext, staff_id: string, forms: Readonly<Record<string, FormState>> = {}) => {
     const member = await page.api.get<Staff>(`/api/v1/staff/${encodeURIComponent(staff_id)}`);
     const defaults: Record<string, Record<string, unknown>> = { permissions: { permissions: member.permissions }, login: {} };
     return page.render(
@@ -65,7 +65,6 @@ export function staffPages(pages: Pages): void {
         forms: Object.fromEntries(Object.entries(defaults).map(([name, values]) => [name, forms[name] ?? blank(name, values)])),
         open: Object.keys(forms)[0] ?? null,
       },
-      status,
     );
   };
 
@@ -80,7 +79,7 @@ export function staffPages(pages: Pages): void {
       values: { ...values, permissions },
       run: () => page.api.send('PUT', `/api/v1/staff/${encodeURIComponent(staff_id)}/permissions`, { permissions }),
       done: { url: `/staff/${encodeURIComponent(staff_id)}`, message: 'Permissions saved; they apply to the manager’s open sessions at once.' },
-      again: (forms, status) => showStaff(page, staff_id, forms, status),
+      again: (forms) => showStaff(page, staff_id, forms),
     });
   });
 
@@ -92,7 +91,7 @@ export function staffPages(pages: Pages): void {
       values,
       run: () => page.api.send('POST', '/api/v1/logins', { login: field(values, 'login') ?? '', password: field(values, 'password') ?? '', principal_kind: 'staff', principal_id: staff_id }),
       done: { url: `/staff/${encodeURIComponent(staff_id)}`, message: 'Login created.' },
-      again: (forms, status) => showStaff(page, staff_id, forms, status),
+      again: (forms) => showStaff(page, staff_id, forms),
     });
   });
 

@@ -1,4 +1,4 @@
-import { ApiRefusal } from '../api-client.js';
+import { isFormRefusal } from '../api-client.js';
 import type { FormState } from '../helpers.js';
 import { formStateOf, type Pages } from '../page-kit.js';
 import { pageQuery, pagerFor } from '../paging.js';
@@ -28,7 +28,7 @@ export function systemPages(pages: Pages): void {
 
   pages.get('/replay', 'replay.read', async (page) => {
     const query = page.request.query as Record<string, string | undefined>;
-    const values = { customer_id: query.customer_id ?? '', operator_id: query.operator_id ?? '', as_of: query.as_of ?? new Intl.DateTimeFormat('en-CA', { timeZone: page.session.time_zone }).format(new Date()) };
+    const values = { customer_id: query.customer_id ?? '', operator_id: query.operator_id ?? '', as_of: query.as_of ?? page.session.today };
     const subject = values.customer_id !== '' ? { kind: 'customer', url: `/api/v1/customers/${encodeURIComponent(values.customer_id)}/as-of` } : values.operator_id !== '' ? { kind: 'operator', url: `/api/v1/operators/${encodeURIComponent(values.operator_id)}/as-of` } : null;
     let result: Record<string, unknown> | null = null;
     let form: FormState = { id: 'replay', values, errors: {} };
@@ -36,7 +36,7 @@ export function systemPages(pages: Pages): void {
       try {
         result = await page.api.get<Record<string, unknown>>(subject.url, { as_of: values.as_of });
       } catch (error) {
-        if (!(error instanceof ApiRefusal) || error.status === 401 || error.code === 'FORBIDDEN') throw error;
+        if (!isFormRefusal(error)) throw error;
         form = formStateOf('replay', values, error.failure, { customer_id: 'customer_id', operator_id: 'operator_id' });
         if (error.status === 404 && Object.keys(form.errors).length === 0) form = { ...form, errors: { [subject.kind === 'customer' ? 'customer_id' : 'operator_id']: error.message }, error: null };
       }
