@@ -148,7 +148,7 @@ export function definePages(app: FastifyInstance, deps: ApiDependencies): Pages 
           throw error;
         }
         if (caller === null) return loginRedirect(request, reply);
-        // Customers have their own portal; API tokens are for programs, not pages.
+        // Customers have their own portal.
         if (caller.principal_kind === 'customer') return reply.redirect('/portal', 303);
         const session = await sessionOf(caller);
         if (capability !== null && !caller.capabilities.has(capability)) {
