@@ -19,6 +19,12 @@ export function openDatabase(url: string, pool_size = 20): Database {
   });
   // An idle client that loses its server must not crash the process; the next query reports the problem.
   pool.on('error', () => undefined);
+  // A checked-out client has no pool listener (pg-pool removes it on checkout), so a server going away while one
+  // is in use (a shutdown racing ours: Ctrl-C reaches the embedded PostgreSQL too) would be an unhandled 'error'
+  // event that kills the process. The query in flight still fails with the error; this only keeps the process up.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
