@@ -40,7 +40,7 @@ import { ALL_PROJECTIONS } from '../projections/index.js';
 import { searchCustomers, type CustomerSearch } from '../projections/queries/customer-search.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import { appendHistory, LARGE_SUBTREE, LIVE_FROM, PACKAGE_IDS, setUpIsp, TENANT } from './support/isp-history.js';
-import { integer, LatencyRecorder, ms, startCpuMeter, type CpuUse } from './support/measure.js';
+import { integer, LatencyRecorder, ms, startCpuMeter, type CpuUse, positiveInteger } from './support/measure.js';
 import { serverFacts, startBenchServer } from './support/postgres-server.js';
 import { writeResultsSection } from './support/results-file.js';
 
@@ -55,14 +55,6 @@ const SERVER_POOL_SIZE = 20;
 const PASSWORD = 'bench password 2026';
 const TARGET_P95_MS = 50;
 const TARGET_RATE = 1_000;
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got ${raw}`);
-  return value;
-}
 
 const progress = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);

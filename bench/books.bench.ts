@@ -53,7 +53,7 @@ import { formatProgress, rebuildProjection, type RebuildReport } from '../projec
 import { createIndexesSql, createTableSql, qualified } from '../projections/table-sql.js';
 import { appendBooksHistory, type BooksHistoryReport } from './support/books-history.js';
 import { setUpIsp, TENANT } from './support/isp-history.js';
-import { integer, LatencyRecorder, ms, ratio, startCpuMeter, startGcMeter, type CpuUse } from './support/measure.js';
+import { integer, LatencyRecorder, ms, ratio, startCpuMeter, startGcMeter, type CpuUse, positiveInteger } from './support/measure.js';
 import { serverFacts, startBenchServer, type ServerFacts } from './support/postgres-server.js';
 import { RESULTS_FILE, writeResultsSection } from './support/results-file.js';
 
@@ -80,14 +80,6 @@ const FIRST_MONTH = '2024-01';
 
 const TARGET_ENTRIES_PER_SECOND = 10_000;
 const TARGET_TRIAL_BALANCE_P95_MS = 200;
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got ${raw}`);
-  return value;
-}
 
 const progress = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);

@@ -37,7 +37,7 @@ import { ALL_PROJECTIONS } from '../projections/index.js';
 import { searchCustomers } from '../projections/queries/customer-search.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import { appendHistory, LARGE_SUBTREE, LIVE_FROM, PACKAGE_IDS, setUpIsp, TENANT } from './support/isp-history.js';
-import { integer, LatencyRecorder, ms, startCpuMeter } from './support/measure.js';
+import { integer, LatencyRecorder, ms, startCpuMeter, positiveInteger } from './support/measure.js';
 import { serverFacts, startBenchServer } from './support/postgres-server.js';
 import { writeResultsSection } from './support/results-file.js';
 
@@ -54,14 +54,6 @@ const ONLINE_SHARE = 0.3;
 const QUIET_WAIT_SECONDS = 30;
 const DISTURBED_CORES = 0.2;
 const MAX_ATTEMPTS = 3;
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got ${raw}`);
-  return value;
-}
 
 const progress = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);

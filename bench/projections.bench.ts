@@ -58,7 +58,7 @@ import {
 } from './support/isp-history.js';
 import { LagTracker, openLoop, VisibilityProbe, type Issued, type OpenLoopResult } from './support/live-load.js';
 import type { ProjectorMessage } from './support/projector-process.js';
-import { integer, LatencyRecorder, ms, ratio, startCpuMeter, startGcMeter, type CpuUse } from './support/measure.js';
+import { integer, LatencyRecorder, ms, ratio, startCpuMeter, startGcMeter, type CpuUse, positiveInteger } from './support/measure.js';
 import { serverFacts, startBenchServer, type ServerFacts } from './support/postgres-server.js';
 import { writeResultsSection } from './support/results-file.js';
 
@@ -82,14 +82,6 @@ const SEARCH_BUDGET_SECONDS = 60;
 const TARGET_REBUILD_EVENTS_PER_SECOND = 30_000;
 const TARGET_LAG_P99_MS = 1_000;
 const TARGET_SEARCH_P95_MS = 50;
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got ${raw}`);
-  return value;
-}
 
 const progress = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
