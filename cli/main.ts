@@ -3,7 +3,7 @@ import { verifyChain } from '../eventstore/postgres/hash-chain.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DEMO_HOTSPOT_ROUTER, DEMO_ISP, DEMO_LOGINS, DEMO_PASSWORD, seedDemoIsp } from './demo-seed.js';
 import { ALL_PROJECTIONS, projectionNamed } from '../projections/index.js';
-import { formatProgress, rebuildProjection } from '../projections/rebuild.js';
+import { formatProgress, rebuildProjections } from '../projections/rebuild.js';
 import { projectionStatus } from '../projections/status.js';
 import { formatRebuildReport, formatStatusTable } from './projection-output.js';
 import { replay, type ReplayOptions } from './replay.js';
@@ -86,13 +86,12 @@ program
     const selected = names.length === 0 ? ALL_PROJECTIONS : names.map(projectionNamed);
     const connected = await connect(loadConfig(), quietLogger());
     try {
-      for (const projection of selected) {
-        const report = await rebuildProjection(connected.database.pool, connected.store, projection, {
-          on_progress: (progress) => process.stderr.write(`\r${formatProgress(progress)}`),
-        });
-        process.stderr.write('\n');
-        process.stdout.write(`${formatRebuildReport(report)}\n`);
-      }
+      // One read of the log for all of them, folded in memory (rebuildProjections).
+      const reports = await rebuildProjections(connected.database.pool, connected.store, selected, {
+        on_progress: (progress) => process.stderr.write(`\r${formatProgress(progress)}`),
+      });
+      process.stderr.write('\n');
+      for (const report of reports) process.stdout.write(`${formatRebuildReport(report)}\n`);
     } finally {
       await connected.close();
     }

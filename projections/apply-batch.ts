@@ -191,7 +191,7 @@ export function commitToCache(cache: RowCache, outcome: BatchOutcome): void {
 }
 
 /** Rows handlers wrote must carry every column, so an upsert never silently nulls one. */
-function checkRow(spec: TableSpec, row: Row): void {
+export function checkRow(spec: TableSpec, row: Row): void {
   for (const column of Object.keys(spec.columns)) {
     if (row[column] === undefined) throw new ProjectionHandlerError(`table ${spec.name}: a row was written without column ${column}`);
   }

@@ -1,9 +1,20 @@
 import type pg from 'pg';
-import { comparePositions, START, type EventStore, type LogPosition } from '../eventstore/event-store.js';
+import { comparePositions, START, type EventStore, type LogPosition, type RecordedEvent } from '../eventstore/event-store.js';
 import { RowCache } from './apply-batch.js';
 import { applyCheckpointed, applyInTransaction } from './checkpointed-apply.js';
-import { compareGenerations, createGeneration, createSecondaryIndexes, liveGeneration, lockGeneration, swapGenerations, type Generation } from './generations.js';
-import type { Projection } from './projection.js';
+import { copyRows } from './copy-rows.js';
+import {
+  advanceGeneration,
+  compareGenerations,
+  createGeneration,
+  createSecondaryIndexes,
+  liveGeneration,
+  lockGeneration,
+  swapGenerations,
+  type Generation,
+} from './generations.js';
+import { MemoryFold } from './in-memory.js';
+import { ProjectionHandlerError, type Projection } from './projection.js';
 import type { TableComparison } from './table-sql.js';
 
 export type RebuildProgress = Readonly<{
@@ -29,91 +40,183 @@ export type RebuildReport = Readonly<{
 }>;
 
 export type RebuildOptions = Readonly<{
+  /** Events per page read from the log, and per transaction once a rebuild went on from the database. */
   batch_size?: number;
+  /**
+   * Rows all the rebuilt projections together may hold in memory. The log is folded in memory and every row
+   * written once with COPY; past this many rows the folds are written out and the rest of the log is applied
+   * batch by batch, reading and writing the tables as the live projector does.
+   */
+  memory_rows?: number;
   on_progress?: (progress: RebuildProgress) => void;
   progress_interval_ms?: number;
   now?: () => number;
 }>;
 
-const DEFAULT_BATCH = 2_000;
+const DEFAULT_BATCH = 5_000;
+/** About 2 GB of rows on the heap; `ispbills rebuild` gives Node room for that. */
+export const DEFAULT_MEMORY_ROWS = 5_000_000;
+/** Generations written out, indexed and swapped at a time: PostgreSQL gets two backends on a 2-core machine. */
+const WRITERS = 2;
+
+/** One projection rebuilt on its own: the same path as several at once. */
+export async function rebuildProjection(pool: pg.Pool, store: EventStore, projection: Projection, options: RebuildOptions = {}): Promise<RebuildReport> {
+  const [report] = await rebuildProjections(pool, store, [projection], options);
+  return report!;
+}
 
 /**
- * Builds the projection's current version into a fresh generation from position 0 while the live generation
- * keeps serving, then swaps in one transaction: with both checkpoints locked (the live worker waits), the new
+ * Builds each projection's current version into a fresh generation from position 0 while the live generations
+ * keep serving, then swaps each in one transaction: with both checkpoints locked (the live worker waits), the new
  * generation catches up with the log, the live one is brought to the same position when it runs the same
  * version, the two are compared table by table, and the views move. Events are never edited.
+ *
+ * The log is read once for all of them and folded in memory by the projections' own handlers; each row is then
+ * written once, in its final state, with COPY, and the secondary indexes are built after the load. Applying the
+ * log batch by batch instead rewrites a customer's row at every one of its events and maintains every index
+ * row by row, which costs an order of magnitude more; it remains the path past the memory budget.
  */
-export async function rebuildProjection(pool: pg.Pool, store: EventStore, projection: Projection, options: RebuildOptions = {}): Promise<RebuildReport> {
+export async function rebuildProjections(pool: pg.Pool, store: EventStore, projections: readonly Projection[], options: RebuildOptions = {}): Promise<RebuildReport[]> {
   const now = options.now ?? (() => performance.now());
   const batch_size = options.batch_size ?? DEFAULT_BATCH;
+  const memory_rows = options.memory_rows ?? DEFAULT_MEMORY_ROWS;
   const started = now();
   const total = await eventCount(pool);
-  const fresh = await createGeneration(pool, projection, { state: 'building', defer_indexes: true });
-  const cache = new RowCache();
-  let position: LogPosition = START;
+  const fresh: Generation[] = [];
+  for (const projection of projections) fresh.push(await createGeneration(pool, projection, { state: 'building', defer_indexes: true }));
+  const label = projections.length === 1 ? projections[0]!.name : `${projections.length} models`;
   let applied = 0;
   let last_report = started;
   const report = (): void => {
     const seconds = (now() - started) / 1000;
     const rate = seconds > 0 ? applied / seconds : 0;
     options.on_progress?.({
-      projection: projection.name,
+      projection: label,
       applied,
       total,
       events_per_second: Math.round(rate),
       eta_seconds: rate > 0 ? Math.max(0, Math.round((total - applied) / rate)) : null,
     });
   };
-  // The next page is read while this one is applied: reading and writing overlap on two connections.
+
+  const folds = projections.map((projection) => new MemoryFold(projection));
+  let in_memory = true;
+  const caches = projections.map(() => new RowCache());
+  let position: LogPosition = START;
+  let last_event: RecordedEvent | null = null;
+  // The next page is read while this one is applied: reading and applying overlap.
   let reading = store.readAll(position, { max_count: batch_size });
   for (;;) {
     const events = await reading;
     if (events.length === 0) break;
-    const last = events[events.length - 1]!.position;
-    reading = store.readAll(last, { max_count: batch_size });
+    const last = events[events.length - 1]!;
+    reading = store.readAll(last.position, { max_count: batch_size });
     // Observed at once: if it fails while the apply runs, the next turn's await throws it, and if the apply
     // fails first, the read's failure must not surface as an unhandled rejection that ends the process.
     reading.catch(() => undefined);
-    const result = await applyCheckpointed(pool, projection, fresh, events, cache, { expected: position });
-    applied += result.applied;
-    position = last;
+    if (in_memory) {
+      for (const event of events) for (const fold of folds) foldEvent(fold, event);
+    } else {
+      await eachAtMost(WRITERS, projections, (projection, index) => applyCheckpointed(pool, projection, fresh[index]!, events, caches[index]!, { expected: position }));
+    }
+    applied += events.length;
+    position = last.position;
+    last_event = last;
+    if (in_memory && folds.reduce((sum, fold) => sum + fold.rows, 0) > memory_rows) {
+      await writeFolds(pool, folds, fresh, last, applied);
+      for (const fold of folds) fold.clear();
+      in_memory = false;
+    }
     if (now() - last_report >= (options.progress_interval_ms ?? 1_000)) {
       last_report = now();
       report();
     }
   }
+  if (in_memory && last_event !== null) await writeFolds(pool, folds, fresh, last_event, applied);
+  for (const fold of folds) fold.clear();
 
-  // Outside the swap's locks, so the live generation keeps serving (and its worker writing) meanwhile; the
-  // catch-up below then maintains the indexes for the few events that arrived since.
-  await createSecondaryIndexes(pool, projection, fresh);
-
-  const client = await pool.connect();
-  let swap: { replaced: Generation | null; comparison: readonly TableComparison[] | null };
-  try {
-    await client.query('BEGIN');
-    swap = await catchUpAndSwap(client, store, projection, fresh, cache, batch_size, (count) => {
-      applied += count;
-    });
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release(true);
-    throw error;
-  }
-  client.release();
+  const reports = await eachAtMost(WRITERS, projections, async (projection, index) => {
+    // Outside the swap's locks, so the live generation keeps serving (and its worker writing) meanwhile; the
+    // catch-up below then maintains the indexes for the few events that arrived since.
+    await createSecondaryIndexes(pool, projection, fresh[index]!);
+    let caught_up = 0;
+    const client = await pool.connect();
+    let swap: { replaced: Generation | null; comparison: readonly TableComparison[] | null };
+    try {
+      await client.query('BEGIN');
+      swap = await catchUpAndSwap(client, store, projection, fresh[index]!, caches[index]!, batch_size, (count) => {
+        caught_up += count;
+      });
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw error;
+    }
+    client.release();
+    const seconds = (now() - started) / 1000;
+    const events_applied = applied + caught_up;
+    return {
+      projection: projection.name,
+      version: projection.version,
+      generation: fresh[index]!.generation,
+      replaced_generation: swap.replaced?.generation ?? null,
+      events_applied,
+      seconds,
+      events_per_second: seconds > 0 ? Math.round(events_applied / seconds) : 0,
+      comparison: swap.comparison,
+      identical: swap.comparison === null ? null : swap.comparison.every((table) => table.only_live === 0 && table.only_new === 0),
+    } satisfies RebuildReport;
+  });
   report();
-  const seconds = (now() - started) / 1000;
-  return {
-    projection: projection.name,
-    version: projection.version,
-    generation: fresh.generation,
-    replaced_generation: swap.replaced?.generation ?? null,
-    events_applied: applied,
-    seconds,
-    events_per_second: seconds > 0 ? Math.round(applied / seconds) : 0,
-    comparison: swap.comparison,
-    identical: swap.comparison === null ? null : swap.comparison.every((table) => table.only_live === 0 && table.only_new === 0),
+  return reports;
+}
+
+/** A handler that throws names the event it failed on: the rebuild stops there, as the live projector would. */
+function foldEvent(fold: MemoryFold, event: RecordedEvent): void {
+  try {
+    fold.apply(event);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ProjectionHandlerError(
+      `projection ${fold.projection.name} failed on event ${event.global_position} (${event.type} ${event.event_id} on ${event.stream_id}): ${reason}`,
+    );
+  }
+}
+
+/** Each fold's rows into its generation's empty tables with COPY, and the checkpoint to `last`, in one transaction. */
+async function writeFolds(pool: pg.Pool, folds: readonly MemoryFold[], generations: readonly Generation[], last: RecordedEvent, events: number): Promise<void> {
+  await eachAtMost(WRITERS, folds, async (fold, index) => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const generation = await lockGeneration(client, generations[index]!.name, generations[index]!.generation);
+      if (generation.events_applied !== 0n) throw new Error(`bug: generation ${generation.schema_name} was written by someone else during its rebuild`);
+      for (const spec of fold.projection.tables) await copyRows(client, generation.schema_name, spec, fold.tables.get(spec.name)!.values());
+      await advanceGeneration(client, generation, last, events);
+      await client.query('COMMIT');
+      client.release();
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw error;
+    }
+  });
+}
+
+/** `work` over every item, at most `limit` at a time, results in the items' order. */
+async function eachAtMost<Item, Result>(limit: number, items: readonly Item[], work: (item: Item, index: number) => Promise<Result>): Promise<Result[]> {
+  const results: Result[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await work(items[index]!, index);
+    }
   };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 async function catchUpAndSwap(
