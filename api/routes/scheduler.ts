@@ -5,6 +5,7 @@ import type { HoldReason } from '../../domain/scheduler/safety-stop.js';
 import { JOB_KINDS, type PlanSummary } from '../../domain/scheduler/scheduler-run.js';
 import { loadRun } from '../../commands/scheduler-commands.js';
 import { cancelHeldRun, confirmHeldRun, listRuns, previewJobs } from '../../scheduler/operations.js';
+import { actorsNamed, customersNamed, readRunRecords, type RunRecord } from '../../scheduler/run-record.js';
 import { envelopeOf, type Caller } from '../access/caller.js';
 import { callerOf } from '../access/route-access.js';
 import type { ApiDependencies } from '../dependencies.js';
@@ -24,6 +25,27 @@ const counts = z.record(z.string(), z.number().int());
 const summary = z.object({ counts, samples: z.record(z.string(), z.array(z.string())), amounts: z.record(z.string(), z.string()), population: z.number().int() });
 const holdReason = z.object({ rule: z.string(), action: z.string().nullable(), count: z.number(), limit: z.number(), message: z.string() });
 const runStatus = z.object({ run_id: z.string(), status: z.string() });
+/** Customers named in a plan's samples (the samples hold ids; card batches are named by their own ids). */
+const subjects = z.array(z.object({ id: z.string(), name: z.string(), username: z.string().nullable() }));
+const person = z.object({ id: z.string(), name: z.string().nullable() });
+const outcome = z.object({
+  completed_at: z.string(),
+  actions: z.record(z.string(), z.object({ applied: z.number().int(), unchanged: z.number().int(), refused: z.number().int() })),
+  refused_samples: z.array(z.object({ subject: z.string(), code: z.string() })),
+});
+/** A run as its stream records it: who started it, why it was held, who confirmed or cancelled it, what applying did. */
+const runFields = {
+  run_id: z.string(),
+  job: z.string(),
+  local_date: z.string(),
+  status: z.string(),
+  counts,
+  planned_at: z.string().nullable(),
+  started_by: z.string().nullable().describe('`<role>:<id>` of whoever planned the run: `system:scheduler` for the scheduler itself'),
+  hold_reasons: z.array(holdReason),
+  decision: z.object({ kind: z.enum(['confirmed', 'cancelled']), by: person, text: z.string().describe('the note of a confirmation, the reason of a cancellation'), at: z.string() }).nullable(),
+  outcome: outcome.nullable(),
+};
 const RUN_ID = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,200}$/, 'a run id as GET /api/v1/scheduler/runs lists it');
 
 const summaryOf = (plan: PlanSummary) => ({
@@ -33,6 +55,26 @@ const summaryOf = (plan: PlanSummary) => ({
   population: plan.population,
 });
 const reasonOf = (reason: HoldReason) => ({ ...reason });
+
+/** Every customer id in these summaries' samples, for naming them in one query. */
+const sampledIds = (summaries: readonly (PlanSummary | null)[]): string[] =>
+  summaries.flatMap((plan) => (plan === null ? [] : Object.values(plan.samples).flatMap((ids) => [...(ids ?? [])])));
+
+/** A run's fields for the list and the detail: the index row's, then the stream's where it has the run. */
+function runFieldsOf(row: Readonly<{ run_id: string; job: string; local_date: string; status: string; counts: Readonly<Record<string, number | undefined>> }>, record: RunRecord | undefined, names: ReadonlyMap<string, string>) {
+  return {
+    run_id: row.run_id,
+    job: row.job,
+    local_date: row.local_date,
+    status: record?.status ?? row.status,
+    counts: { ...(record?.summary.counts ?? row.counts) } as Record<string, number>,
+    planned_at: record?.planned_at ?? null,
+    started_by: record?.started_by ?? null,
+    hold_reasons: (record?.hold_reasons ?? []).map(reasonOf),
+    decision: record?.decision == null ? null : { ...record.decision, by: { id: record.decision.by, name: names.get(record.decision.by) ?? null } },
+    outcome: record?.outcome == null ? null : { completed_at: record.outcome.completed_at, actions: { ...record.outcome.actions } as Record<string, { applied: number; unchanged: number; refused: number }>, refused_samples: record.outcome.refused_samples.map((sample) => ({ ...sample })) },
+  };
+}
 
 /** A run of the caller's ISP, or SCHEDULER_RUN_NOT_FOUND: another ISP's runs do not exist for this caller. */
 async function ownRun(runtime: ApiDependencies['runtime'], caller: Caller, run_id: string): Promise<void> {
@@ -65,6 +107,7 @@ export const schedulerRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
                 recorded: z.object({ status: z.string(), summary: summary.nullable(), hold_reasons: z.array(holdReason) }).nullable(),
                 plan: summary,
                 would_hold: z.array(holdReason),
+                subjects,
               }),
             ),
           }),
@@ -77,6 +120,7 @@ export const schedulerRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
       ispStaff(caller);
       const previews = await previewJobs({ pool, runtime, settings: scheduler }, { tenant: caller.tenant, ...request.query });
       if ('code' in previews) throw fromRejection(previews);
+      const named = await customersNamed(pool, caller.tenant, sampledIds(previews.flatMap((preview) => [preview.plan, preview.recorded?.summary ?? null])));
       return {
         previews: previews.map((preview) => ({
           run_id: preview.run_id,
@@ -85,6 +129,7 @@ export const schedulerRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
           recorded: preview.recorded === null ? null : { status: preview.recorded.status, summary: preview.recorded.summary === null ? null : summaryOf(preview.recorded.summary), hold_reasons: preview.recorded.hold_reasons.map(reasonOf) },
           plan: summaryOf(preview.plan),
           would_hold: preview.would_hold.map(reasonOf),
+          subjects: named.filter((customer) => sampledIds([preview.plan, preview.recorded?.summary ?? null]).includes(customer.id)),
         })),
       };
     },
@@ -96,10 +141,10 @@ export const schedulerRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
       config: { access: { capability: 'bills.run', scope: 'tenant' } },
       schema: {
         tags,
-        summary: "The ISP's recent scheduler runs, newest first, with their status and planned counts (`open=true`: only runs not finished, held ones among them)",
+        summary: "The ISP's recent scheduler runs, newest first, with their status, planned counts, who started them, why a held one was held, who confirmed or cancelled it and what applying did (`open=true`: only runs not finished, held ones among them)",
         querystring: z.object({ open: z.enum(['true', 'false']).default('false'), limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
         response: {
-          200: z.object({ runs: z.array(z.object({ run_id: z.string(), job: z.string(), local_date: z.string(), status: z.string(), counts })) }),
+          200: z.object({ runs: z.array(z.object(runFields)) }),
           ...errorReplies,
         },
       },
@@ -108,7 +153,40 @@ export const schedulerRoutes: FastifyPluginAsync<ApiDependencies> = async (plugi
       const caller = callerOf(request);
       ispStaff(caller);
       const runs = await listRuns(pool, caller.tenant, { open_only: request.query.open === 'true', limit: request.query.limit });
-      return { runs: runs.map(({ run_id, job, local_date, status, counts: planned }) => ({ run_id, job, local_date, status, counts: { ...planned } })) };
+      const records = await readRunRecords(runtime.store, runs.map((run) => run.run_id));
+      const names = await actorsNamed(pool, caller.tenant, [...records.values()].flatMap((record) => (record.decision === null ? [] : [record.decision.by])));
+      return { runs: runs.map((run) => runFieldsOf(run, records.get(run.run_id), names)) };
+    },
+  );
+
+  app.get(
+    '/api/v1/scheduler/runs/:run_id',
+    {
+      config: { access: { capability: 'bills.run', scope: 'tenant' } },
+      schema: {
+        tags,
+        summary: 'One scheduler run: its plan (counts, amounts, the customers sampled by name), who started it, why the safety stop held it, who confirmed or cancelled it and what applying it did',
+        params: z.object({ run_id: RUN_ID }).strict(),
+        response: {
+          200: z.object({ ...runFields, time_zone: z.string(), previous_local_date: z.string().nullable(), plan: summary, subjects }),
+          ...errorReplies,
+        },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      await ownRun(runtime, caller, request.params.run_id);
+      ispStaff(caller);
+      const record = (await readRunRecords(runtime.store, [request.params.run_id])).get(request.params.run_id);
+      if (record === undefined) throw new ApiError('SCHEDULER_RUN_NOT_FOUND', `no scheduler run ${request.params.run_id} in this ISP; GET /api/v1/scheduler/runs lists them`);
+      const names = await actorsNamed(pool, caller.tenant, record.decision === null ? [] : [record.decision.by]);
+      return {
+        ...runFieldsOf({ ...record, counts: record.summary.counts }, record, names),
+        time_zone: record.time_zone,
+        previous_local_date: record.previous_local_date,
+        plan: summaryOf(record.summary),
+        subjects: await customersNamed(pool, caller.tenant, sampledIds([record.summary])),
+      };
     },
   );
 

@@ -44,6 +44,9 @@ const ENTRIES: readonly Entry[] = [
   { href: '/routers', label: 'Routers', icon: 'server', section: 'Network', needs: ['routers.read'] },
   { href: '/books', label: 'Books', icon: 'book', section: 'Books', needs: ['books.read'] },
   { href: '/replay', label: 'Replay & disputes', icon: 'clock', section: 'Books', needs: ['replay.read'] },
+  // The scheduler's runs are the ISP's own (one bill run, one expiry sweep for the whole ISP): resellers, who hold
+  // bills.run for their own subtree's bill runs, are refused by the API and get no menu item.
+  { href: '/scheduler', label: 'Scheduler', icon: 'calendar', section: 'System', needs: ['bills.run'], when: (session) => session.isp_level },
   { href: '/projections', label: 'System status', icon: 'pulse', section: 'System', needs: ['projections.read'] },
 ];
 

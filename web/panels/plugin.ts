@@ -19,6 +19,7 @@ import { operatorPages } from './pages/operators.js';
 import { packagePages } from './pages/packages.js';
 import { paymentPages } from './pages/payments.js';
 import { routerPages } from './pages/routers.js';
+import { schedulerPages } from './pages/scheduler.js';
 import { staffPages } from './pages/staff.js';
 import { systemPages } from './pages/system.js';
 
@@ -75,6 +76,7 @@ export const panelPlugin: FastifyPluginAsync<ApiDependencies> = async (app, deps
   operatorPages(pages);
   staffPages(pages);
   billPages(pages);
+  schedulerPages(pages);
   paymentPages(pages);
   cardPages(pages);
   routerPages(pages);
