@@ -16,8 +16,18 @@
  *   BENCH_DATABASE_URL   use that server instead of a durable embedded one (the role needs CREATE DATABASE)
  *   BENCH_CUSTOMERS      customers in the generated history (default 1,000,000; the figure needs 1,000,000)
  *   BENCH_NO_RESULTS=1   print only; leave bench/RESULTS.md alone
+ *   BENCH_HISTORY_DATABASE=<name>   with BENCH_DATABASE_URL: keep the built history (read models projected,
+ *                        analysed) in that database and sweep a copy of it, so the next run skips the build
+ *                        (minutes at 100,000 customers, ~45 min at 1,000,000). Delete it by hand when done.
+ *   BENCH_STATEMENTS=1   also print where the sweep's wall time went, per SQL statement as node-postgres saw it
+ *                        (calls, total and mean ms), and, when the server has pg_stat_statements loaded, the
+ *                        server's own execution time per statement
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import pino from 'pino';
 import { openDatabase } from '../cli/database.js';
 import { CommandRuntime } from '../commands/command-runtime.js';
@@ -34,7 +44,8 @@ import { lastCommitted, Scheduler } from '../scheduler/scheduler.js';
 import { DEFAULT_SCHEDULER_SETTINGS } from '../scheduler/settings.js';
 import { appendHistory, setUpIsp, TENANT } from './support/isp-history.js';
 import { integer, startCpuMeter, type CpuUse } from './support/measure.js';
-import { serverFacts, startBenchServer } from './support/postgres-server.js';
+import { serverFacts, startBenchServer, type BenchServer } from './support/postgres-server.js';
+import { databaseUrl } from '../cli/embedded-postgres.js';
 import { writeResultsSection } from './support/results-file.js';
 
 const HEADING = '## Scheduler: expiry sweep (issue 11)';
@@ -48,22 +59,18 @@ const progress = (line: string): void => {
 };
 const cores = (cpu: CpuUse): string => `Node ${cpu.node_cores.toFixed(2)}, PostgreSQL ${cpu.postgres_cores === null ? 'n/a' : cpu.postgres_cores.toFixed(2)}, other ${cpu.other_cores.toFixed(2)} cores`;
 
-async function main(): Promise<void> {
-  if (!Number.isSafeInteger(CUSTOMERS) || CUSTOMERS < 1_000) throw new Error('BENCH_CUSTOMERS must be a whole number ≥ 1000');
-  const began = performance.now();
-  const server = await startBenchServer(progress);
-  const database = openDatabase(await server.createDatabase('bench_scheduler'), POOL_SIZE);
+type History = Readonly<{ events: number }>;
+
+/** Builds the ISP's history and the read models the sweep plans from, in the database `url`. */
+async function buildHistory(url: string): Promise<History> {
+  const database = openDatabase(url, POOL_SIZE);
   const { pool } = database;
   let projector: Projector | null = null;
   try {
     await migrateToLatest(database.db);
-    const facts = await serverFacts(pool);
-    progress(`PostgreSQL ${facts.version}`);
     const store = new PostgresEventStore(pool);
-    let now = new Date('2024-12-15T06:00:00Z');
-    const clock = { now: () => new Date(now) };
+    const clock = { now: () => new Date('2024-12-15T06:00:00Z') };
     const runtime = new CommandRuntime({ store, snapshots: new PostgresSnapshotStore(pool), clock });
-
     progress('setting up the ISP through the commands');
     const isp = await setUpIsp(runtime);
     const history = await appendHistory(store, isp, { customers: CUSTOMERS, log: progress });
@@ -75,20 +82,179 @@ async function main(): Promise<void> {
     const logger = pino({ level: 'warn' }, pino.destination(2));
     projector = new Projector(pool, store, [customersProjection, operatorsProjection], { logger, batch_size: 2_000 });
     projector.start();
-    // The wait is bounded at 30 s a call; a million customers take longer to project, so keep asking.
-    for (;;) {
-      try {
-        await waitForProjections(pool, ['customers', 'operators'], await lastCommitted(pool), { timeout_ms: 30_000 });
-        break;
-      } catch {
-        progress('… still projecting');
-      }
-    }
+    await caughtUp(pool);
     progress(`read models built in ${((performance.now() - projectionStarted) / 1000).toFixed(0)} s`);
-    const checkpoints = await pool.query<{ name: string; position_commit: string; position_prepare: string; events_applied: string }>(`SELECT name, position_commit, position_prepare, events_applied FROM projection_generations WHERE state = 'live'`);
-    const last = await lastCommitted(pool);
-    progress(`checkpoints ${JSON.stringify(checkpoints.rows)}; last committed ${last.commit}/${last.prepare}`);
+    await projector.stop();
+    projector = null;
     await pool.query('VACUUM (ANALYZE)');
+    return { events: history.events };
+  } finally {
+    await projector?.stop();
+    await database.close();
+  }
+}
+
+/** Waits until the customers and operators read models hold every committed event. */
+async function caughtUp(pool: pg.Pool): Promise<void> {
+  // The wait is bounded at 30 s a call; a million customers take longer to project, so keep asking.
+  for (;;) {
+    try {
+      await waitForProjections(pool, ['customers', 'operators'], await lastCommitted(pool), { timeout_ms: 30_000 });
+      return;
+    } catch {
+      progress('… still projecting');
+    }
+  }
+}
+
+/**
+ * BENCH_HISTORY_DATABASE: the history is built once into that database (marked complete by a table of its own)
+ * and each run sweeps a fresh copy of it, dropped at the end.
+ */
+async function keptHistory(server: BenchServer, name: string): Promise<{ url: string; history: History; drop: () => Promise<void> }> {
+  if (server.kind !== 'external') throw new Error('BENCH_HISTORY_DATABASE needs BENCH_DATABASE_URL: an embedded server is removed at the end of the run');
+  if (!/^[a-z_][a-z0-9_]{0,50}$/.test(name)) throw new Error('BENCH_HISTORY_DATABASE must be lower-case letters, digits and _');
+  const admin = new pg.Client({ connectionString: server.server_url });
+  await admin.connect();
+  try {
+    const recorded = async (): Promise<History | null> => {
+      if ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 0) return null;
+      const kept = new pg.Client({ connectionString: databaseUrl(server.server_url, name) });
+      await kept.connect();
+      try {
+        const row = (await kept.query<{ events: string; customers: number }>(`SELECT events::text AS events, customers FROM bench_history WHERE to_regclass('bench_history') IS NOT NULL`).catch(() => ({ rows: [] }))).rows[0];
+        return row === undefined || row.customers !== CUSTOMERS ? null : { events: Number(row.events) };
+      } finally {
+        await kept.end();
+      }
+    };
+    let history = await recorded();
+    if (history === null) {
+      progress(`building the history into ${name} (kept for the next runs)`);
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${name}`);
+      history = await buildHistory(databaseUrl(server.server_url, name));
+      const kept = new pg.Client({ connectionString: databaseUrl(server.server_url, name) });
+      await kept.connect();
+      await kept.query(`CREATE TABLE bench_history (events bigint NOT NULL, customers integer NOT NULL); INSERT INTO bench_history VALUES (${history.events}, ${CUSTOMERS})`);
+      await kept.end();
+    } else progress(`reusing the history kept in ${name}`);
+    const copy = `${name}_sweep_${randomBytes(3).toString('hex')}`;
+    const copyStarted = performance.now();
+    await admin.query(`CREATE DATABASE ${copy} TEMPLATE ${name} STRATEGY FILE_COPY`);
+    progress(`copied ${name} to ${copy} in ${((performance.now() - copyStarted) / 1000).toFixed(1)} s`);
+    return {
+      url: databaseUrl(server.server_url, copy),
+      history,
+      drop: async () => {
+        const client = new pg.Client({ connectionString: server.server_url });
+        await client.connect();
+        await client.query(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`).finally(() => client.end());
+      },
+    };
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The postmaster of a server on this machine, found from a backend's parent; null when it is elsewhere. */
+async function localPostmaster(pool: pg.Pool): Promise<number | null> {
+  const backend = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  try {
+    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isSafeInteger(ppid) && ppid > 1 ? ppid : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * BENCH_STATEMENTS: every query's wall time as the client saw it (round trip, server work and waiting for a free
+ * connection's turn on the server), summed per statement. Concurrent batches overlap, so the sums exceed the
+ * sweep's wall time; what matters is the share each statement takes.
+ */
+class StatementTimes {
+  readonly #times = new Map<string, { calls: number; ms: number; rows: number }>();
+  on = false;
+
+  watch(pool: pg.Pool): void {
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]): unknown => {
+        if (!this.on) return query(...args);
+        const first = args[0] as string | { text?: string };
+        const text = (typeof first === 'string' ? first : (first.text ?? '?')).replace(/\s+/g, ' ').slice(0, 110);
+        const started = performance.now();
+        const done = (rows: number): void => {
+          const entry = this.#times.get(text) ?? { calls: 0, ms: 0, rows: 0 };
+          entry.calls += 1;
+          entry.ms += performance.now() - started;
+          entry.rows += rows;
+          this.#times.set(text, entry);
+        };
+        const callback = args[args.length - 1];
+        if (typeof callback === 'function') {
+          return query(...args.slice(0, -1), (error: unknown, result: { rowCount?: number | null } | undefined) => {
+            done(result?.rowCount ?? 0);
+            (callback as (error: unknown, result: unknown) => void)(error, result);
+          });
+        }
+        return (query(...args) as Promise<{ rowCount?: number | null }>).then((result) => {
+          done(result.rowCount ?? 0);
+          return result;
+        });
+      };
+    });
+  }
+
+  report(): string {
+    const rows = [...this.#times].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20);
+    return rows.map(([text, entry]) => `${entry.ms.toFixed(0).padStart(9)} ms ${String(entry.calls).padStart(7)} calls ${(entry.ms / entry.calls).toFixed(2).padStart(8)} ms/call ${String(entry.rows).padStart(8)} rows  ${text}`).join('\n');
+  }
+}
+
+async function serverStatements(pool: pg.Pool): Promise<string> {
+  const rows = (
+    await pool
+      .query<{ calls: string; total_ms: number; rows: string; query: string }>(
+        `SELECT calls::text, total_exec_time AS total_ms, rows::text, regexp_replace(query, '\\s+', ' ', 'g') AS query FROM pg_stat_statements
+          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 20`,
+      )
+      .catch(() => ({ rows: [] }))
+  ).rows;
+  return rows.map((row) => `${row.total_ms.toFixed(0).padStart(9)} ms ${row.calls.padStart(7)} calls ${row.rows.padStart(8)} rows  ${row.query.slice(0, 110)}`).join('\n');
+}
+
+const loadAverage = (): string => os.loadavg().map((load) => load.toFixed(2)).join(' ');
+/** CPU-seconds spent per 1,000 expiries: comparable between runs on a busy machine, unlike wall time. */
+const cpuPerThousand = (cpu: CpuUse, seconds: number, expired: number): string => {
+  const per = (cores: number): string => ((cores * seconds * 1000) / Math.max(expired, 1)).toFixed(3);
+  return `CPU-s per 1,000 expiries: Node ${per(cpu.node_cores)} + PostgreSQL ${cpu.postgres_cores === null ? 'n/a' : per(cpu.postgres_cores)}`;
+};
+
+async function main(): Promise<void> {
+  if (!Number.isSafeInteger(CUSTOMERS) || CUSTOMERS < 1_000) throw new Error('BENCH_CUSTOMERS must be a whole number ≥ 1000');
+  const began = performance.now();
+  const server = await startBenchServer(progress);
+  const kept_name = process.env.BENCH_HISTORY_DATABASE;
+  const kept = kept_name === undefined || kept_name === '' ? null : await keptHistory(server, kept_name);
+  const url = kept?.url ?? (await server.createDatabase('bench_scheduler'));
+  const history = kept?.history ?? (await buildHistory(url));
+  const database = openDatabase(url, POOL_SIZE);
+  const { pool } = database;
+  const statements = new StatementTimes();
+  if (process.env.BENCH_STATEMENTS === '1') statements.watch(pool);
+  let projector: Projector | null = null;
+  try {
+    const facts = await serverFacts(pool);
+    progress(`PostgreSQL ${facts.version}`);
+    const postgres_pid = server.postgres_pid ?? (await localPostmaster(pool));
+    const store = new PostgresEventStore(pool);
+    let now = new Date('2024-12-15T06:00:00Z');
+    const clock = { now: () => new Date(now) };
+    const runtime = new CommandRuntime({ store, snapshots: new PostgresSnapshotStore(pool), clock });
+    const logger = pino({ level: 'warn' }, pino.destination(2));
     const due = Number(
       (await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM customers WHERE tenant = $1 AND billing_profile = 'daily' AND NOT expired AND expires_at <= $2`, [TENANT, SWEEP_AT.toISOString()])).rows[0]!.n,
     );
@@ -108,32 +274,34 @@ async function main(): Promise<void> {
       read_models: ['customers', 'operators'],
     });
     if (!(await scheduler.lead())) throw new Error('could not take the scheduler lock');
-    // In a deployment the projector runs in the worker role: stopped here (caught up), so the figure is the sweep's.
-    await projector.stop();
-    projector = null;
     await pool.query('CHECKPOINT').catch(() => undefined);
-    progress('the sweep: one scheduler tick');
-    const meter = startCpuMeter(server.postgres_pid);
+    if (process.env.BENCH_STATEMENTS === '1') {
+      // Only where the server loads it (shared_preload_libraries); elsewhere the client's view is all there is.
+      await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').catch(() => undefined);
+      await pool.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
+    }
+    progress(`the sweep: one scheduler tick (load average ${loadAverage()})`);
+    const meter = startCpuMeter(postgres_pid);
+    statements.on = true;
     const started = performance.now();
     const report = await scheduler.tick();
     const seconds = (performance.now() - started) / 1000;
+    statements.on = false;
     const cpu = meter();
     const run_id = report.completed[0] ?? report.held[0] ?? '(none)';
     const expired = Number((await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM events WHERE type = 'customer-expired' AND metadata->>'correlation_id' = $1`, [run_id])).rows[0]!.n);
     const queued = Number((await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM notification_outbox WHERE kind = 'customer-expired'`)).rows[0]!.n);
     const planned = (await pool.query<{ planned_at: Date; updated_at: Date }>(`SELECT planned_at, updated_at FROM scheduler_runs WHERE run_id = $1`, [run_id])).rows[0];
-    progress(`tick: ${seconds.toFixed(1)} s, run ${run_id} ${report.completed.length === 1 ? 'completed' : 'NOT completed'}, ${integer(expired)} expired, ${integer(queued)} SMS queued (${cores(cpu)})`);
+    progress(`tick: ${seconds.toFixed(1)} s, run ${run_id} ${report.completed.length === 1 ? 'completed' : 'NOT completed'}, ${integer(expired)} expired (${integer(expired / Math.max(seconds, 0.001))}/s), ${integer(queued)} SMS queued (${cores(cpu)}; ${cpuPerThousand(cpu, seconds, expired)}; iowait ${(cpu.iowait_share * 100).toFixed(0)} %; load average ${loadAverage()})`);
+    if (process.env.BENCH_STATEMENTS === '1') {
+      progress(`statements as the client saw them (wall ms summed over concurrent batches):\n${statements.report()}`);
+      const server_side = await serverStatements(pool);
+      if (server_side !== '') progress(`statements as the server ran them (pg_stat_statements, execution only):\n${server_side}`);
+    }
     progress('projecting the sweep\'s events before the second tick (not timed)');
     projector = new Projector(pool, store, [customersProjection, operatorsProjection], { logger, batch_size: 2_000 });
     projector.start();
-    for (;;) {
-      try {
-        await waitForProjections(pool, ['customers', 'operators'], await lastCommitted(pool), { timeout_ms: 30_000 });
-        break;
-      } catch {
-        progress('… still projecting');
-      }
-    }
+    await caughtUp(pool);
     const againStarted = performance.now();
     const again = await scheduler.tick();
     const againSeconds = (performance.now() - againStarted) / 1000;
@@ -155,7 +323,7 @@ async function main(): Promise<void> {
       `| expiry sweep over ${integer(population)} customers: ${integer(due)} past their validity | ${seconds.toFixed(1)} s (${integer(expired / Math.max(seconds, 0.001))} customers expired/s, ${integer(queued)} SMS queued) | ≤ ${TARGET_SECONDS} s | ${met ? 'met' : 'missed'} |`,
       `| the same tick again (run completed: nothing to do) | ${againSeconds.toFixed(2)} s, ${secondExpired} more expired | — | — |`,
       '',
-      `CPU during the sweep: ${cores(cpu)} (2 in all; "other" is every other program on the machine). The projector (worker role) was stopped, caught up, during the sweep. Run planned at ${planned?.planned_at.toISOString() ?? '?'} (business time).`,
+      `CPU during the sweep: ${cores(cpu)} (${cpuPerThousand(cpu, seconds, expired)}; load average ${loadAverage()} after it; 2 in all; "other" is every other program on the machine). The projector (worker role) was stopped, caught up, during the sweep. Run planned at ${planned?.planned_at.toISOString() ?? '?'} (business time).`,
     ].join('\n');
     process.stdout.write(`${section}\n`);
     if (process.env.BENCH_NO_RESULTS !== '1') {
@@ -165,6 +333,7 @@ async function main(): Promise<void> {
   } finally {
     await projector?.stop();
     await database.close();
+    await kept?.drop();
     await server.stop();
   }
 }
