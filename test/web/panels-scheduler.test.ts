@@ -71,7 +71,7 @@ beforeAll(async () => {
   await world.settle();
   await createLogin(world.database.pool, world.clock, { tenant: ISP, login: 'ops@dhaka-fiber', password: PASSWORD, principal_kind: 'staff', principal_id: 'ops-isp' });
   await world.settle();
-  scheduler = new Scheduler({ pool: world.database.pool, store: runtime.store, runtime, settings: { ...DEFAULT_SCHEDULER_SETTINGS, jobs: ['expiry-sweep'] }, notifier: null, logger: pino({ level: 'silent' }) });
+  scheduler = new Scheduler({ pool: world.database.pool, store: runtime.store, runtime, settings: { ...DEFAULT_SCHEDULER_SETTINGS, jobs: ['expiry-sweep'] }, notifier: null, logger: pino({ level: process.env.SCHEDULER_TEST_LOG ?? 'silent' }) });
 }, 300_000);
 
 afterEach(() => {
