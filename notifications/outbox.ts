@@ -43,13 +43,17 @@ export type OutboxRow = Readonly<{
 /** Rows per INSERT statement: one round trip for a bill batch's notifications. */
 const ENQUEUE_CHUNK = 1_000;
 
-/** Queues messages; returns how many were new (the others were queued before). */
-export async function enqueueNotifications(pool: pg.Pool, messages: readonly QueuedNotification[], now: Date): Promise<number> {
+/**
+ * Queues messages; returns how many were new (the others were queued before). `db` may be a client inside a
+ * transaction, so that the messages are queued together with what caused them (the scheduler settles a window
+ * of items in the same transaction).
+ */
+export async function enqueueNotifications(db: pg.Pool | pg.PoolClient, messages: readonly QueuedNotification[], now: Date): Promise<number> {
   let added = 0;
   for (let start = 0; start < messages.length; start += ENQUEUE_CHUNK) {
     const chunk = messages.slice(start, start + ENQUEUE_CHUNK);
     const column = <K extends keyof QueuedNotification>(key: K) => chunk.map((message) => message[key]);
-    const result = await pool.query(
+    const result = await db.query(
       `INSERT INTO notification_outbox (dedupe_key, tenant, customer_id, kind, subject_ref, channel, language, provider, recipient, subject, body, not_before, created_at)
        SELECT *, $13::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
        ON CONFLICT (dedupe_key) DO NOTHING`,

@@ -90,19 +90,30 @@ export async function writeItems(pool: pg.Pool, run_id: string, items: readonly 
   }
 }
 
-export async function pendingItems(pool: pg.Pool, run_id: string, limit: number): Promise<StoredItem[]> {
+/**
+ * The run's next pending items after `after_seq` (-1 for the first), in order. The cursor lets the next window be
+ * read while the previous one's items are still being settled, and keeps each read from stepping over the index
+ * entries of items settled earlier in the run (the partial index keeps them until a vacuum).
+ */
+export async function pendingItems(pool: pg.Pool, run_id: string, after_seq: number, limit: number): Promise<StoredItem[]> {
   const result = await pool.query<StoredItem>(
-    `SELECT seq, action, subject_id, detail FROM scheduler_run_items WHERE run_id = $1 AND state = 'pending' ORDER BY seq LIMIT $2`,
-    [run_id, limit],
+    `SELECT seq, action, subject_id, detail FROM scheduler_run_items WHERE run_id = $1 AND state = 'pending' AND seq > $2 ORDER BY seq LIMIT $3`,
+    [run_id, after_seq, limit],
   );
   return result.rows;
 }
 
-export async function settleItems(pool: pg.Pool, run_id: string, settled: readonly Readonly<{ seq: number; state: ItemState; code: string | null }>[]): Promise<void> {
+export type SettledItem = Readonly<{ seq: number; state: ItemState; code: string | null }>;
+
+export async function settleItems(db: pg.Pool | pg.PoolClient, run_id: string, settled: readonly SettledItem[]): Promise<void> {
   if (settled.length === 0) return;
-  await pool.query(
-    `UPDATE scheduler_run_items i SET state = s.state, code = s.code FROM unnest($2::int[], $3::text[], $4::text[]) AS s(seq, state, code)
-      WHERE i.run_id = $1 AND i.seq = s.seq`,
+  // `seq = ANY(...)` keeps this an index lookup per item. The join form (UPDATE … FROM unnest(...)) was planned
+  // as a hash join over every item of the run, so each batch's settle read the whole run: quadratic in the run's
+  // size (67 ms a batch at 170,000 items, most of a 1,000,000-customer sweep).
+  await db.query(
+    `UPDATE scheduler_run_items i SET state = s.state, code = s.code
+       FROM unnest($2::int[], $3::text[], $4::text[]) AS s(seq, state, code)
+      WHERE i.run_id = $1 AND i.seq = ANY($2::int[]) AND i.seq = s.seq`,
     [run_id, settled.map((item) => item.seq), settled.map((item) => item.state), settled.map((item) => item.code)],
   );
 }
