@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contextAt, TENANT } from '../domain/shared/spec-fixtures.js';
 import { decideCancelRun, decideCompleteRun, decideConfirmRun, decidePlanRun, evolveSchedulerRun, initialSchedulerRunState, runIdOf, type SchedulerRunEvent } from '../domain/scheduler/scheduler-run.js';
 import type { Decision } from '../domain/shared/decider.js';
+import type { JsonObject } from '../eventstore/json.js';
 import { runRecordOf } from './run-record.js';
 
 /**
@@ -15,13 +16,13 @@ const OPS = { id: 'ops-1', role: 'admin' } as const;
 /** Events as the store returns them, each recorded a minute after the one before. */
 function history(steps: readonly ((state: ReturnType<typeof initialSchedulerRunState>) => Decision<SchedulerRunEvent>)[]) {
   let state = initialSchedulerRunState();
-  const events: { type: string; data: Record<string, unknown>; recorded_at: Date }[] = [];
+  const events: { type: string; data: JsonObject; recorded_at: Date }[] = [];
   for (const step of steps) {
     const decision = step(state);
     if (!decision.ok) throw new Error(`setup: ${decision.rejection.code}`);
     for (const event of decision.events) {
       state = evolveSchedulerRun(state, event);
-      events.push({ type: event.type, data: event.data as unknown as Record<string, unknown>, recorded_at: new Date(Date.UTC(2026, 10, 30, 18, 30 + events.length)) });
+      events.push({ type: event.type, data: event.data as unknown as JsonObject, recorded_at: new Date(Date.UTC(2026, 10, 30, 18, 30 + events.length)) });
     }
   }
   return events;
