@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { Temporal } from 'temporal-polyfill';
 import {
   addDays,
   assertLocalDate,
@@ -116,4 +117,24 @@ describe('local days in a time zone', () => {
       { numRuns: 500 },
     );
   });
+
+  it('remembering the last day per zone never changes an answer: any instants, in any order, near day boundaries too', () => {
+    const zones = ['Asia/Dhaka', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago', 'Asia/Kathmandu', 'Pacific/Apia', 'Europe/London'];
+    const instant = fc.oneof(
+      fc.date({ min: utc('1990-01-01T00:00:00Z'), max: utc('2060-01-01T00:00:00Z'), noInvalidDate: true }),
+      // Within a second of some local midnight, where a remembered day ends.
+      fc.tuple(fc.constantFrom(...zones), fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: -1_000, max: 1_000 })).map(([tz, days, offset_ms]) =>
+        new Date(startOfLocalDay(addDays('2000-01-01', days), tz).getTime() + offset_ms),
+      ),
+    );
+    const direct = (at: Date, tz: string): string => Temporal.Instant.fromEpochMilliseconds(at.getTime()).toZonedDateTimeISO(tz).toPlainDate().toString();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(instant, fc.constantFrom(...zones)), { minLength: 1, maxLength: 40 }), fc.boolean(), (pairs, sorted) => {
+        const ordered = sorted ? [...pairs].sort((a, b) => a[0].getTime() - b[0].getTime()) : pairs;
+        for (const [at, tz] of ordered) expect(localDateOf(at, tz), `${at.toISOString()} in ${tz}`).toBe(direct(at, tz));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+

@@ -25,7 +25,39 @@ export function assertLocalDate(value: unknown): asserts value is LocalDate {
 /** The ISP's calendar date at `instant`: what a wall calendar in `tz` shows at that moment. */
 export function localDateOf(instant: Date, tz: TimeZone): LocalDate {
   assertTimeZone(tz);
-  return toInstant(instant).toZonedDateTimeISO(tz).toPlainDate().toString();
+  const ms = toInstant(instant).epochMilliseconds;
+  // The wall clock is UTC shifted by the zone's offset, and the offset only changes at the zone's transitions
+  // (twice a year at most), so the date is plain arithmetic once the offset around `ms` is known. A rebuild asks
+  // this millions of times; Temporal's own conversion costs microseconds each.
+  const shifted = new Date(ms + offsetSpanAt(ms, tz).offset_ms);
+  const year = shifted.getUTCFullYear();
+  if (year < 1 || year > 9999) return toInstant(instant).toZonedDateTimeISO(tz).toPlainDate().toString();
+  return shifted.toISOString().slice(0, 10);
+}
+
+type OffsetSpan = Readonly<{ from_ms: number; to_ms: number; offset_ms: number }>;
+
+/** Per zone, the spans between transitions already looked up: few per zone (two a year for a DST zone). */
+const spans_by_zone = new Map<TimeZone, OffsetSpan[]>();
+const MAX_SPANS_REMEMBERED = 10_000;
+let spans_remembered = 0;
+
+function offsetSpanAt(ms: number, tz: TimeZone): OffsetSpan {
+  let spans = spans_by_zone.get(tz);
+  if (spans !== undefined) for (const span of spans) if (ms >= span.from_ms && ms < span.to_ms) return span;
+  const zoned = Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(tz);
+  // `previous` is strictly before the instant it is asked at, so asking at ms + 1 finds a transition at ms itself.
+  const previous = Temporal.Instant.fromEpochMilliseconds(ms + 1).toZonedDateTimeISO(tz).getTimeZoneTransition('previous');
+  const next = zoned.getTimeZoneTransition('next');
+  const span = { from_ms: previous?.epochMilliseconds ?? -Infinity, to_ms: next?.epochMilliseconds ?? Infinity, offset_ms: zoned.offsetNanoseconds / 1_000_000 };
+  if (spans_remembered >= MAX_SPANS_REMEMBERED) {
+    spans_by_zone.clear();
+    spans_remembered = 0;
+  }
+  if (spans === undefined || !spans_by_zone.has(tz)) spans_by_zone.set(tz, (spans = []));
+  spans.push(span);
+  spans_remembered += 1;
+  return span;
 }
 
 /**
