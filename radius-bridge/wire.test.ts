@@ -5,6 +5,7 @@ import {
   CODE,
   decryptUserPassword,
   encryptUserPassword,
+  hmacMd5,
   isMalformed,
   parsePacket,
   signAccessRequest,
@@ -77,6 +78,29 @@ describe('RADIUS wire format (RFC 2865, 2866, 3579, 5176)', () => {
     const tampered = Buffer.from(reply.packet);
     tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 1;
     expect(verifyResponse(parsed(tampered), request.authenticator, secret)).toBe(false);
+  });
+
+  it('computes HMAC-MD5 as RFC 2104 does (node:crypto as the reference), for keys shorter and longer than a block', () => {
+    for (const key_length of [0, 1, 15, 63, 64, 65, 200]) {
+      for (const message_length of [0, 20, 57, 4096]) {
+        const key = Buffer.alloc(key_length, key_length + 1);
+        const message = Buffer.alloc(message_length);
+        for (let i = 0; i < message_length; i += 1) message[i] = (i * 31 + key_length) & 0xff;
+        expect(hmacMd5(key, message)).toEqual(createHmac('md5', key).update(message).digest());
+      }
+    }
+  });
+
+  it('signs and verifies with a secret longer than an HMAC block (hashed first)', () => {
+    const secret = Buffer.from('a-router-secret-that-is-much-longer-than-sixty-four-octets-0123456789');
+    const request = parsed(signAccessRequest(7, () => tlv(ATTRIBUTE.USER_NAME, 'carol'), secret));
+    expect(verifyRequestMessageAuthenticator(request, secret)).toBe(true);
+    expect(verifyRequestMessageAuthenticator(request, secret.subarray(1))).toBe(false);
+    const reply = parsed(signReply(CODE.ACCESS_REJECT, request, Buffer.alloc(0), secret));
+    expect(verifyResponse(reply, request.authenticator, secret)).toBe(true);
+    const copy = Buffer.from(reply.packet);
+    request.authenticator.copy(copy, 4);
+    expect(createHash('md5').update(copy).update(secret).digest()).toEqual(reply.authenticator);
   });
 
   it('signs Disconnect/CoA requests (RFC 5176 §3.5): zero-authenticator HMAC, then the Request Authenticator', () => {
