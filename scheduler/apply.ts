@@ -49,7 +49,7 @@ type BatchResult = { applied: string[]; unchanged: string[]; refused: { subject:
 type BatchOutcome = Readonly<{ settled: SettledItem[]; notices: QueuedNotification[] }>;
 
 /** Batches per worker in a window: the window is settled in one transaction, so this is also that transaction's size. */
-const WINDOW_BATCHES_PER_WORKER = 8;
+export const WINDOW_BATCHES_PER_WORKER = 8;
 
 /** Applies every pending item of the run; returns when none is left and every item is settled. */
 export async function applyRun(deps: ApplyDeps, isp: Isp, run_id: string): Promise<void> {
@@ -60,8 +60,16 @@ export async function applyRun(deps: ApplyDeps, isp: Isp, run_id: string): Promi
   let settling: Promise<void> | null = null;
   try {
     for (;;) {
-      const window = await pendingItems(deps.pool, run_id, after_seq, size * concurrency * WINDOW_BATCHES_PER_WORKER);
+      const limit = size * concurrency * WINDOW_BATCHES_PER_WORKER;
+      const window = await pendingItems(deps.pool, run_id, after_seq, limit);
       if (window.length === 0) break;
+      // A full window may end inside a batch: leave that batch whole to the next window, or its key would be used
+      // for two different requests.
+      const last_seq = window[window.length - 1]!.seq;
+      const last_batch = Math.floor(last_seq / size);
+      if (window.length === limit && last_seq % size !== size - 1 && Math.floor(window[0]!.seq / size) !== last_batch) {
+        while (Math.floor(window[window.length - 1]!.seq / size) === last_batch) window.pop();
+      }
       after_seq = window[window.length - 1]!.seq;
       const batches = new Map<number, StoredItem[]>();
       for (const item of window) {
@@ -73,16 +81,25 @@ export async function applyRun(deps: ApplyDeps, isp: Isp, run_id: string): Promi
       const queue = [...batches.entries()];
       const settled: SettledItem[] = [];
       const notices: QueuedNotification[] = [];
+      let failed = false;
       const worker = async (): Promise<void> => {
-        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        for (let next = queue.shift(); next !== undefined && !failed; next = queue.shift()) {
           const [batch, items] = next;
-          const outcome = await applyBatch(deps, isp, run_id, batch, items, packages);
-          settled.push(...outcome.settled);
-          notices.push(...outcome.notices);
-          await deps.after_batch?.(run_id, batch);
+          try {
+            const outcome = await applyBatch(deps, isp, run_id, batch, items, packages);
+            settled.push(...outcome.settled);
+            notices.push(...outcome.notices);
+            await deps.after_batch?.(run_id, batch);
+          } catch (error) {
+            // The other workers finish the batch they hold and take no more: nothing runs on after this returns.
+            failed = true;
+            throw error;
+          }
         }
       };
-      await Promise.all(Array.from({ length: concurrency }, worker));
+      const outcomes = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+      const rejected = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (rejected !== undefined) throw rejected.reason;
       // One window is settled at a time, in order: the previous one first.
       if (settling !== null) await settling;
       settling = settleWindow(deps, run_id, settled, notices);

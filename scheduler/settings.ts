@@ -20,7 +20,7 @@ export type SchedulerSettings = Readonly<{
   policy: SafetyPolicy;
   default_language: NotificationLanguage;
   default_channels: readonly NotificationChannel[];
-  /** Subjects per command batch (one transaction, one idempotency key). */
+  /** Subjects per command batch (one transaction, one idempotency key); at most 100, the streams one append may take. */
   batch_size: number;
   /** Batches applied at once. */
   concurrency: number;
