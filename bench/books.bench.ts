@@ -49,7 +49,7 @@ import { listBooks, loadAccounts, loadBook, moneyFromSql } from '../projections/
 import { trialBalance, type TrialBalance } from '../projections/queries/books-statements.js';
 import { booksProjection, POSITION_BUCKET } from '../projections/read-models/books.js';
 import { customersProjection } from '../projections/read-models/customers.js';
-import { formatProgress, rebuildProjection, type RebuildReport } from '../projections/rebuild.js';
+import { DEFAULT_REBUILD_BATCH, formatProgress, rebuildProjections, type RebuildReport } from '../projections/rebuild.js';
 import { createIndexesSql, createTableSql, qualified } from '../projections/table-sql.js';
 import { appendBooksHistory, type BooksHistoryReport } from './support/books-history.js';
 import { setUpIsp, TENANT } from './support/isp-history.js';
@@ -72,7 +72,7 @@ const WRITE_RESULTS = process.env.BENCH_NO_RESULTS !== '1';
 
 /** The default DATABASE_POOL_SIZE, as `ispbills start` runs the projector. */
 const POOL_SIZE = 20;
-const REBUILD_BATCH = 2_000;
+const REBUILD_BATCH = DEFAULT_REBUILD_BATCH;
 const WARMUP_SAMPLES = 30;
 /** A trial-balance kind run during which other programs used this much CPU is repeated (up to 3 attempts). */
 const DISTURBED_CORES = 0.2;
@@ -238,6 +238,9 @@ type Rebuilt = Readonly<{
   gc_ms: number;
   /** Statement time by kind, for the books-alone run only. */
   statements: ReadonlyMap<string, { count: number; ms: number }> | null;
+  /** Seconds from the start until the log was read and folded, and until the folds were written with COPY. */
+  folded_seconds: number;
+  written_seconds: number;
 }>;
 
 type PostingResult = Readonly<{
@@ -297,7 +300,11 @@ async function timedRebuild(pool: pg.Pool, store: PostgresEventStore, label: str
   statementTimes.by_kind = new Map();
   statementTimes.active = others.length === 0;
   const started = performance.now();
-  const [books, ...rest] = await Promise.all([booksProjection, ...others].map((projection) => rebuildProjection(pool, store, projection, rebuildOptions(`${label} ${projection.name}`))));
+  const stages = new Map<string, number>();
+  const [books, ...rest] = await rebuildProjections(pool, store, [booksProjection, ...others], {
+    ...rebuildOptions(label),
+    on_stage: (stage) => stages.set(stage, (performance.now() - started) / 1000),
+  });
   const wall = (performance.now() - started) / 1000;
   statementTimes.active = false;
   const cpu = meter();
@@ -310,7 +317,7 @@ async function timedRebuild(pool: pg.Pool, store: PostgresEventStore, label: str
     `${label}: books ${integer(entries / books!.seconds)} entries/s, ${integer(lines / books!.seconds)} lines/s, ${integer(books!.events_per_second)} events/s (${seconds(books!.seconds)} s; ` +
       `all done in ${seconds(wall)} s; ${cpuText(cpu)}; load ${loadText(load)})`,
   );
-  return { label, books: books!, others: rest, seconds: wall, entries, lines, cpu, load, quiet, gc_ms, statements };
+  return { label, books: books!, others: rest, seconds: wall, entries, lines, cpu, load, quiet, gc_ms, statements, folded_seconds: stages.get('folded') ?? wall, written_seconds: stages.get('written') ?? wall };
 }
 
 /** The invariants on the rebuilt books: every entry balances, every book's trial balance balances (it throws if not). */
@@ -941,9 +948,10 @@ function postingReport(posting: PostingResult, meta: PartMeta): string[] {
       '3 % of payments are refunded a few days later (half in full, half in part: commission clawed back along the chain); every reseller and sub-reseller tops its wallet up each month; every book of the ISP and the resellers posts a manual entry (upstream bandwidth) each month, and one of the previous month\'s is reversed. ' +
       `Appended 100 streams per transaction from 3 writers in ${seconds(h.seconds)} s: ${integer(posting.log_events)} events (${gib(posting.log_bytes)} with indexes), VACUUM (ANALYZE) before reading. By type: ${types}. Payments by collector: ${collectors}.`,
     '',
-    `\`rebuildProjection(pool, store, booksProjection)\` (projections/rebuild.ts) from position 0 into a fresh generation, batches of ${integer(REBUILD_BATCH)} events, pool of ${POOL_SIZE}, after dropping every generation of the projections in the run (so each run builds from nothing and swaps with nothing to compare). ` +
+    `\`rebuildProjections(pool, store, [booksProjection, …others])\` (projections/rebuild.ts, what \`ispbills rebuild\` runs) from position 0 into fresh generations, pages of ${integer(REBUILD_BATCH)} events, pool of ${POOL_SIZE}, after dropping every generation of the projections in the run (so each run builds from nothing and swaps with nothing to compare): ` +
+      'the log is read once, each projection\'s handler (for the books: the posting rules) folds it in memory, every row is written once with COPY, then the indexes are built and the generations swapped. ' +
       'Entries/s = rows of `journal_entries` produced ÷ the books rebuild\'s wall time (from its start to its swap); lines/s the same for `journal_lines`; events/s = events read and applied ÷ the same time. ' +
-      '"While projecting": the other rebuilds start at the same moment on the same pool, each reading the whole log itself.',
+      '"While projecting": the other read models are rebuilt in the same pass, from the same reads.',
     '',
     ...rows,
     '',
@@ -951,7 +959,7 @@ function postingReport(posting: PostingResult, meta: PartMeta): string[] {
       `The rows the books rebuild wrote (${integer(writtenRows)} in journal_entries, journal_lines and the three totals tables) written again by the server alone with INSERT … SELECT into empty tables with the same indexes: ${seconds(posting.sql_copy.seconds)} s, ` +
       `${integer(sqlRate)} rows/s, i.e. ${integer(alone.entries / posting.sql_copy.seconds)} entries/s if writing were all (${cpuText(posting.sql_copy.cpu)}).`,
     '',
-    `On a machine to itself: the books-alone rebuild used ${seconds(aloneCpuSeconds)} CPU-seconds (Node and PostgreSQL) for ${integer(alone.entries)} entries. It runs one statement at a time, Node and the server taking turns, so with no other program and no I/O wait it would take about that long: **about ${integer(alone.entries / aloneCpuSeconds)} entries/s** — an estimate from CPU time, not a measurement: sharing the CPUs inflates the CPU time counted (caches), which makes it low, and it leaves out waiting for the WAL flush at each batch's commit, which makes it high.`,
+    `On a machine to itself: the books-alone rebuild used ${seconds(aloneCpuSeconds)} CPU-seconds (Node and PostgreSQL) for ${integer(alone.entries)} entries. Node and the server mostly take turns (Node folds while the server reads the next page; the server parses COPY while Node formats it), so with no other program and no I/O wait it would take about that long: **about ${integer(alone.entries / aloneCpuSeconds)} entries/s** — an estimate from CPU time, not a measurement: sharing the CPUs inflates the CPU time counted (caches), which makes it low, and it leaves out waiting for the WAL flushes, which makes it high.`,
     '',
     `What the books rebuild produced (books alone): ${integer(alone.entries)} entries with ${integer(alone.lines)} lines from ${integer(alone.books.events_applied)} events (${ratio(alone.entries / alone.books.events_applied)} entries per event); rows: ${tableRows}.`,
     `Checked after it: ${posting.unbalanced_entries === 0 ? 'every entry balances' : `**${integer(posting.unbalanced_entries)} entries do not balance**`} (SUM over journal_lines per entry), and the trial balance of each of the ${posting.books_checked} books balances (\`trialBalance\` throws otherwise).`,
@@ -967,17 +975,20 @@ const cpuPerThousand = (run: Rebuilt): string =>
 /** The books-alone rebuild's wall time split by statement kind; the rest is Node between statements. */
 function whereTimeGoes(run: Rebuilt): string[] {
   if (run.statements === null) return [];
-  const wall_ms = run.books.seconds * 1000;
+  const wall = run.books.seconds;
   const kinds = [...run.statements.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const in_statements = kinds.reduce((sum, [, entry]) => sum + entry.ms, 0);
+  const stage = (label: string, from: number, to: number): string => `| ${label} | ${seconds(to - from)} | ${(((to - from) / wall) * 100).toFixed(0)} % | ${ms(((to - from) / run.entries) * 1_000_000)} |`;
   return [
     '',
-    `Where the books-alone rebuild's ${seconds(run.books.seconds)} s went (every statement timed on the client from send to result; the rebuild sends one at a time, so the rest is Node between statements: reading results, the handlers and posting rules, building the JSON of each write; V8 GC was ${integer(run.gc_ms)} ms of it):`,
+    `Where the books-alone rebuild's ${seconds(wall)} s went (V8 GC was ${integer(run.gc_ms)} ms of it):`,
     '',
-    '| Part | Statements | Time (s) | Share of the rebuild | ms per 1,000 entries |',
-    '|---|---:|---:|---:|---:|',
-    ...kinds.map(([kind, entry]) => `| ${kind} | ${integer(entry.count)} | ${seconds(entry.ms / 1000)} | ${((entry.ms / wall_ms) * 100).toFixed(0)} % | ${ms((entry.ms / run.entries) * 1000)} |`),
-    `| Node between statements | | ${seconds((wall_ms - in_statements) / 1000)} | ${(((wall_ms - in_statements) / wall_ms) * 100).toFixed(0)} % | ${ms(((wall_ms - in_statements) / run.entries) * 1000)} |`,
+    '| Stage | Time (s) | Share of the rebuild | ms per 1,000 entries |',
+    '|---|---:|---:|---:|',
+    stage('read the log and fold it in memory (the posting rules run here; the next page is read while one is folded)', 0, run.folded_seconds),
+    stage('write every row once with COPY', run.folded_seconds, run.written_seconds),
+    stage('build the secondary indexes, ANALYZE, catch up and swap', run.written_seconds, wall),
+    '',
+    `Statements timed on the client from send to result meanwhile (COPY streams are not among them): ${kinds.map(([kind, entry]) => `${kind} ${integer(entry.count)}× ${seconds(entry.ms / 1000)} s`).join('; ')}.`,
   ];
 }
 
