@@ -3,7 +3,7 @@ import { verifyChain } from '../eventstore/postgres/hash-chain.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DEMO_HOTSPOT_ROUTER, DEMO_ISP, DEMO_LOGINS, DEMO_PASSWORD, seedDemoIsp } from './demo-seed.js';
 import { ALL_PROJECTIONS, projectionNamed } from '../projections/index.js';
-import { formatProgress, rebuildProjections } from '../projections/rebuild.js';
+import { DEFAULT_MEMORY_ROWS, formatProgress, rebuildProjections } from '../projections/rebuild.js';
 import { projectionStatus } from '../projections/status.js';
 import { formatRebuildReport, formatStatusTable } from './projection-output.js';
 import { replay, type ReplayOptions } from './replay.js';
@@ -82,12 +82,19 @@ program
   .command('rebuild')
   .description('rebuild read models from position 0 into fresh tables, compare with the live ones, then swap (the live ones serve meanwhile)')
   .argument('[projections...]', `which ones (default: all): ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`)
-  .action(async (names: string[]) => {
+  .option('--memory-rows <n>', `rows held in memory before the rebuild writes them out and goes on batch by batch (default ${DEFAULT_MEMORY_ROWS})`)
+  .action(async (names: string[], options: { memoryRows?: string }) => {
+    const memory_rows = options.memoryRows === undefined ? DEFAULT_MEMORY_ROWS : Number(options.memoryRows);
+    if (!Number.isSafeInteger(memory_rows) || memory_rows < 0) {
+      process.stderr.write(`--memory-rows must be a whole number of rows (0 or more), not ${JSON.stringify(options.memoryRows)}\n`);
+      process.exit(2);
+    }
     const selected = names.length === 0 ? ALL_PROJECTIONS : names.map(projectionNamed);
     const connected = await connect(loadConfig(), quietLogger());
     try {
       // One read of the log for all of them, folded in memory (rebuildProjections).
       const reports = await rebuildProjections(connected.database.pool, connected.store, selected, {
+        memory_rows,
         on_progress: (progress) => process.stderr.write(`\r${formatProgress(progress)}`),
       });
       process.stderr.write('\n');

@@ -15,10 +15,14 @@ export type ProjectorOptions = Readonly<{
   retry_after_failure_ms?: number;
   /** How often a worker that is not the leader asks again. */
   leader_retry_ms?: number;
+  /** Rows a rebuild started by a new projection version may hold in memory in this (serving) process. */
+  rebuild_memory_rows?: number;
   logger?: Logger;
 }>;
 
 const LOCK_CLASS = 7302;
+/** A rebuild inside a process that also serves keeps its heap modest (about 400 MB of rows). */
+const SERVING_REBUILD_MEMORY_ROWS = 1_000_000;
 
 /**
  * Runs projections: one worker each, and in the whole deployment one active worker per projection, chosen by a
@@ -144,6 +148,7 @@ class ProjectionWorker {
         if (live.version !== this.projection.version) {
           this.log?.info({ live_version: live.version, version: this.projection.version }, 'projection: new version, rebuilding while the old one serves');
           const report = await rebuildProjection(this.projector.pool, this.projector.store, this.projection, {
+            memory_rows: this.projector.options.rebuild_memory_rows ?? SERVING_REBUILD_MEMORY_ROWS,
             on_progress: (progress) => this.log?.info({ progress: formatProgress(progress) }, 'projection: rebuilding'),
           });
           this.log?.info({ report }, 'projection: rebuilt and swapped');
