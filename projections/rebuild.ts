@@ -139,7 +139,9 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
   for (const fold of folds) fold.clear();
   options.on_stage?.('written');
 
-  const reports = await eachAtMost(WRITERS, projections, async (projection, index) => {
+  // A swap holds a connection while the catch-up reads the log on another: two at a time need four connections.
+  const swappers = Math.max(1, Math.min(WRITERS, Math.floor((pool.options.max ?? 10) / 2)));
+  const reports = await eachAtMost(swappers, projections, async (projection, index) => {
     // Outside the swap's locks, so the live generation keeps serving (and its worker writing) meanwhile; the
     // catch-up below then maintains the indexes for the few events that arrived since.
     await createSecondaryIndexes(pool, projection, fresh[index]!);
