@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { LoopHealth, type LoopHealthSnapshot } from './loop-health.js';
 import { normaliseIpAddress } from '../domain/customers/identifiers.js';
 import { accountingRecord, type AccountingRecord } from './accounting-record.js';
 import { AccountingQueueFull, type AccountingOutcome, type AccountingWriter } from './accounting-writer.js';
@@ -57,6 +58,8 @@ export type RadiusStats = {
   status_server: number;
   duplicates_answered: number;
   dropped: Record<DropReason, number>;
+  /** Event-loop delay and GC pauses since the server started (computed when read; see loop-health.ts). */
+  readonly loop: LoopHealthSnapshot;
 };
 
 export type RadiusServerOptions = Readonly<{
@@ -92,8 +95,14 @@ export class RadiusPortUnavailable extends Error {
 }
 const LOG_EVERY_MS = 60_000;
 
+/** The counters with `loop` read from the health monitor whenever they are read (JSON and logs included). */
+function withLoop(health: LoopHealth, counters: Omit<RadiusStats, 'loop'>): RadiusStats {
+  return Object.defineProperty(counters, 'loop', { enumerable: true, get: () => health.snapshot() }) as RadiusStats;
+}
+
 export class RadiusServer {
-  readonly stats: RadiusStats = {
+  readonly #health = new LoopHealth();
+  readonly stats: RadiusStats = withLoop(this.#health, {
     received: 0,
     access_accepts: 0,
     access_rejects: 0,
@@ -114,7 +123,7 @@ export class RadiusServer {
       accounting_failed: 0,
       internal_error: 0,
     },
-  };
+  });
   readonly #parts: RadiusServerParts;
   readonly #options: RadiusServerOptions;
   readonly #cache: ReplyCache;
@@ -142,6 +151,7 @@ export class RadiusServer {
 
   /** Binds both ports; resolves with the ports bound (0 in the options means any free port). */
   async start(): Promise<Readonly<{ auth_port: number; acct_port: number }>> {
+    this.#health.start();
     this.#auth = await this.#bind(this.#options.auth_port, (message, remote) => this.#onAuth(message, remote));
     this.#acct = await this.#bind(this.#options.acct_port, (message, remote) => this.#onAcct(message, remote));
     this.receive_buffer_bytes = this.#auth.getRecvBufferSize();
@@ -162,6 +172,7 @@ export class RadiusServer {
     this.#auth = null;
     this.#acct = null;
     await Promise.allSettled([...this.#pending_accounting]);
+    this.#health.stop();
   }
 
   #bind(port: number, on_message: (message: Buffer, remote: dgram.RemoteInfo) => void): Promise<dgram.Socket> {

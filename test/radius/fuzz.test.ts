@@ -148,4 +148,19 @@ describe('fuzzing radius-bridge', () => {
     const reply = await exchange(validLogin(), bridge.auth_port);
     expect(reply?.[0]).toBe(CODE.ACCESS_ACCEPT);
   });
+
+  it('its counters say how the event loop fared meanwhile: delay and GC pauses, in the JSON the role logs', () => {
+    const counters = JSON.parse(JSON.stringify(bridge.server.stats)) as typeof bridge.server.stats;
+    const loop = counters.loop;
+    expect(loop.delay_max_ms).toBeGreaterThanOrEqual(loop.delay_p99_ms);
+    expect(loop.delay_p99_ms).toBeGreaterThanOrEqual(loop.delay_p50_ms);
+    expect(loop.delay_p50_ms).toBeGreaterThanOrEqual(0);
+    // Thousands of packets decoded and answered: the young generation was collected at least once.
+    expect(loop.gc_minor.count).toBeGreaterThan(0);
+    for (const pauses of [loop.gc_minor, loop.gc_major, loop.gc_incremental]) {
+      expect(pauses.total_ms).toBeGreaterThanOrEqual(pauses.max_ms);
+      expect(pauses.max_ms).toBeGreaterThanOrEqual(0);
+    }
+    expect(Number.isInteger(loop.gc_pauses_over_5_ms)).toBe(true);
+  });
 });
