@@ -51,65 +51,91 @@ type BatchOutcome = Readonly<{ settled: SettledItem[]; notices: QueuedNotificati
 /** Batches per worker in a window: the window is settled in one transaction, so this is also that transaction's size. */
 export const WINDOW_BATCHES_PER_WORKER = 8;
 
-/** Applies every pending item of the run; returns when none is left and every item is settled. */
+/** A window being applied: what its batches decided so far, and how many are still to finish. */
+type Window = { remaining: number; settled: SettledItem[]; notices: QueuedNotification[] };
+type QueuedBatch = Readonly<{ batch: number; items: StoredItem[]; window: Window }>;
+
+/**
+ * Applies every pending item of the run; returns when none is left and every item is settled. The workers never
+ * wait for each other: the next window is read while the last batches of the current one are still queued, and a
+ * window is settled as soon as its last batch is done, while the workers go on with the next.
+ */
 export async function applyRun(deps: ApplyDeps, isp: Isp, run_id: string): Promise<void> {
   const size = deps.settings.batch_size;
   const concurrency = Math.max(1, deps.settings.concurrency);
+  const limit = size * concurrency * WINDOW_BATCHES_PER_WORKER;
   const packages = new Map<string, PackageState>();
+  const queue: QueuedBatch[] = [];
+  const settling: Promise<void>[] = [];
   let after_seq = -1;
-  let settling: Promise<void> | null = null;
-  try {
-    for (;;) {
-      const limit = size * concurrency * WINDOW_BATCHES_PER_WORKER;
-      const window = await pendingItems(deps.pool, run_id, after_seq, limit);
-      if (window.length === 0) break;
-      // A full window may end inside a batch: leave that batch whole to the next window, or its key would be used
-      // for two different requests.
-      const last_seq = window[window.length - 1]!.seq;
-      const last_batch = Math.floor(last_seq / size);
-      if (window.length === limit && last_seq % size !== size - 1 && Math.floor(window[0]!.seq / size) !== last_batch) {
-        while (Math.floor(window[window.length - 1]!.seq / size) === last_batch) window.pop();
-      }
-      after_seq = window[window.length - 1]!.seq;
-      const batches = new Map<number, StoredItem[]>();
-      for (const item of window) {
-        const batch = Math.floor(item.seq / size);
-        let items = batches.get(batch);
-        if (items === undefined) batches.set(batch, (items = []));
-        items.push(item);
-      }
-      const queue = [...batches.entries()];
-      const settled: SettledItem[] = [];
-      const notices: QueuedNotification[] = [];
-      let failed = false;
-      const worker = async (): Promise<void> => {
-        for (let next = queue.shift(); next !== undefined && !failed; next = queue.shift()) {
-          const [batch, items] = next;
-          try {
-            const outcome = await applyBatch(deps, isp, run_id, batch, items, packages);
-            settled.push(...outcome.settled);
-            notices.push(...outcome.notices);
-            await deps.after_batch?.(run_id, batch);
-          } catch (error) {
-            // The other workers finish the batch they hold and take no more: nothing runs on after this returns.
-            failed = true;
-            throw error;
-          }
-        }
-      };
-      const outcomes = await Promise.allSettled(Array.from({ length: concurrency }, worker));
-      const rejected = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-      if (rejected !== undefined) throw rejected.reason;
-      // One window is settled at a time, in order: the previous one first.
-      if (settling !== null) await settling;
-      settling = settleWindow(deps, run_id, settled, notices);
+  let exhausted = false;
+  let reading: Promise<void> | null = null;
+  // The first failure (a batch, a read, a settle) stops the workers from taking more batches, and is reported.
+  let failure: { error: unknown } | null = null;
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+  };
+
+  const readWindow = async (): Promise<void> => {
+    const window = await pendingItems(deps.pool, run_id, after_seq, limit);
+    if (window.length === 0) {
+      exhausted = true;
+      return;
     }
-    if (settling !== null) await settling;
-  } catch (error) {
-    // A window still settling when a batch failed finishes (or fails) before the error is reported.
-    await settling?.catch(() => undefined);
-    throw error;
-  }
+    // A full window may end inside a batch: leave that batch whole to the next window, or its key would be used
+    // for two different requests.
+    const last_seq = window[window.length - 1]!.seq;
+    const last_batch = Math.floor(last_seq / size);
+    if (window.length === limit && last_seq % size !== size - 1 && Math.floor(window[0]!.seq / size) !== last_batch) {
+      while (Math.floor(window[window.length - 1]!.seq / size) === last_batch) window.pop();
+    }
+    after_seq = window[window.length - 1]!.seq;
+    const batches = new Map<number, StoredItem[]>();
+    for (const item of window) {
+      const batch = Math.floor(item.seq / size);
+      let items = batches.get(batch);
+      if (items === undefined) batches.set(batch, (items = []));
+      items.push(item);
+    }
+    const shared: Window = { remaining: batches.size, settled: [], notices: [] };
+    for (const [batch, items] of batches) queue.push({ batch, items, window: shared });
+  };
+  // One read at a time; it never rejects (a failure is recorded), so nobody has to wait for it to be safe.
+  const readAhead = (): Promise<void> =>
+    (reading ??= readWindow()
+      .catch(fail)
+      .finally(() => {
+        reading = null;
+      }));
+
+  const worker = async (): Promise<void> => {
+    while (failure === null) {
+      if (queue.length <= concurrency && !exhausted) {
+        const read = readAhead();
+        if (queue.length === 0) await read;
+      }
+      const next = queue.shift();
+      if (next === undefined) {
+        if (exhausted || failure !== null) return;
+        continue;
+      }
+      try {
+        const outcome = await applyBatch(deps, isp, run_id, next.batch, next.items, packages);
+        next.window.settled.push(...outcome.settled);
+        next.window.notices.push(...outcome.notices);
+        await deps.after_batch?.(run_id, next.batch);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      next.window.remaining -= 1;
+      if (next.window.remaining === 0) settling.push(settleWindow(deps, run_id, next.window.settled, next.window.notices).catch(fail));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await reading;
+  await Promise.all(settling);
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 /** A window's notices and item states, in one transaction: the outbox holds a message iff its item is settled. */
