@@ -12,13 +12,20 @@
  * Each server runs alone while measured: radius-bridge in a child process of its own (its CPU apart from the
  * generator's), FreeRADIUS with deploy/freeradius (not in debug mode), both on a durable PostgreSQL.
  * Needs: freeradius, freeradius-postgresql (Debian). Run: `npx tsx bench/radius.bench.ts` (about 6 minutes).
+ *
+ * Latency is timed in the generator, from the send to the reply's 'message' event; a generator whose own event
+ * loop stalls would add its stall to the server's figure, so the generator's event-loop delay during each
+ * fixed-rate run is measured and reported beside it, and the server's own (delay, GC pauses) is on its counters.
+ *
+ * Environment: RADIUS_BENCH_USERS (100000), RADIUS_BENCH_SECONDS (10), RADIUS_BENCH_WINDOW (256 in flight at
+ * saturation), RADIUS_BENCH_RATE (2000/s fixed rate); BENCH_NO_RESULTS=1 prints only, leaving bench/RESULTS.md alone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { OperatorAggregate, CustomerAggregate, PackageAggregate } from '../commands/aggregates.js';
 import { CommandRuntime } from '../commands/command-runtime.js';
 import { loadOperator } from '../commands/operator-commands.js';
@@ -158,6 +165,20 @@ const accounting = (user: number, session: string, status: 'Start' | 'Stop') => 
     secret,
   );
 
+/** How late the generator's own 1 ms timer fired while `run` ran: p99 and max, ms. */
+type GeneratorDelay = Readonly<{ p99_ms: number; max_ms: number }>;
+
+async function withGeneratorDelay<T>(run: () => Promise<T>): Promise<{ result: T; delay: GeneratorDelay }> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  try {
+    const result = await run();
+    return { result, delay: { p99_ms: Math.max(0, histogram.percentile(99) / 1e6 - 1), max_ms: Math.max(0, histogram.max / 1e6 - 1) } };
+  } finally {
+    histogram.disable();
+  }
+}
+
 type Figures = {
   name: string;
   saturation: LoadResult;
@@ -166,10 +187,11 @@ type Figures = {
   cpu_own: number;
   cpu_postgres: number;
   fixed: LoadResult;
+  fixed_generator_delay: GeneratorDelay;
   accounting: LoadResult;
   acct_cpu_own: number;
   acct_cpu_postgres: number;
-  extra?: { rate: number; result: LoadResult };
+  extra?: { rate: number; result: LoadResult; generator_delay: GeneratorDelay };
 };
 
 async function measure(name: string, auth_port: number, acct_port: number, pids: () => number[], extra_rate: (figures: Figures) => number | null): Promise<Figures> {
@@ -192,8 +214,8 @@ async function measure(name: string, auth_port: number, acct_port: number, pids:
   log(`  ${integer(saturation.answered / saturation.seconds)}/s, p99 ${ms(saturation.latency.percentile(99))} ms, timeouts ${saturation.timeouts}`);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   log(`${name}: fixed load ${integer(FIXED_RATE)}/s for ${SECONDS} s`);
-  const fixed = await auth.openLoop(FIXED_RATE, SECONDS, () => accessRequest(randomUser()));
-  log(`  p50 ${ms(fixed.latency.percentile(50))} ms, p99 ${ms(fixed.latency.percentile(99))} ms, timeouts ${fixed.timeouts}`);
+  const { result: fixed, delay: fixed_generator_delay } = await withGeneratorDelay(() => auth.openLoop(FIXED_RATE, SECONDS, () => accessRequest(randomUser())));
+  log(`  p50 ${ms(fixed.latency.percentile(50))} ms, p99 ${ms(fixed.latency.percentile(99))} ms, timeouts ${fixed.timeouts}; generator event-loop delay p99 ${ms(fixed_generator_delay.p99_ms)} ms, max ${ms(fixed_generator_delay.max_ms)} ms; load ${os.loadavg()[0]!.toFixed(1)}`);
   log(`${name}: accounting Start+Stop at saturation`);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const acct_pg_before = treeCpuSeconds(server.postgres_pid === null ? [] : [server.postgres_pid]);
@@ -206,14 +228,14 @@ async function measure(name: string, auth_port: number, acct_port: number, pids:
   const acct_cpu_own = treeCpuSeconds(pids()) - acct_own_before;
   const acct_cpu_postgres = treeCpuSeconds(server.postgres_pid === null ? [] : [server.postgres_pid]) - acct_pg_before;
   log(`  ${integer(accountingResult.answered / accountingResult.seconds)} requests/s, timeouts ${accountingResult.timeouts}`);
-  const figures: Figures = { name, saturation, cpu_generator, cpu_own, cpu_postgres, fixed, accounting: accountingResult, acct_cpu_own, acct_cpu_postgres };
+  const figures: Figures = { name, saturation, cpu_generator, cpu_own, cpu_postgres, fixed, fixed_generator_delay, accounting: accountingResult, acct_cpu_own, acct_cpu_postgres };
   const rate = extra_rate(figures);
   if (rate !== null) {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     log(`${name}: fixed load ${integer(rate)}/s (three times FreeRADIUS' saturation) for ${SECONDS} s`);
-    const result = await auth.openLoop(rate, SECONDS, () => accessRequest(randomUser()));
-    log(`  p50 ${ms(result.latency.percentile(50))} ms, p99 ${ms(result.latency.percentile(99))} ms, timeouts ${result.timeouts}`);
-    figures.extra = { rate, result };
+    const { result, delay: generator_delay } = await withGeneratorDelay(() => auth.openLoop(rate, SECONDS, () => accessRequest(randomUser())));
+    log(`  p50 ${ms(result.latency.percentile(50))} ms, p99 ${ms(result.latency.percentile(99))} ms, timeouts ${result.timeouts}; generator event-loop delay p99 ${ms(generator_delay.p99_ms)} ms, max ${ms(generator_delay.max_ms)} ms; load ${os.loadavg()[0]!.toFixed(1)}`);
+    figures.extra = { rate, result, generator_delay };
   }
   await auth.close();
   await acct.close();
@@ -258,6 +280,17 @@ function readRss(pid: number): number {
   }
 }
 
+/** The server's own view, from its counters (since it started, loading included): what held its event loop. */
+function serverLoop(stats_json: string): string {
+  const loop = (JSON.parse(stats_json) as { loop?: { delay_p99_ms: number; delay_max_ms: number; gc_minor: { count: number; total_ms: number; max_ms: number }; gc_major: { count: number; max_ms: number }; gc_pauses_over_5_ms: number } }).loop;
+  if (loop === undefined) return '';
+  return (
+    `\nIts event loop (since it started, loading included): delay p99 ${ms(loop.delay_p99_ms)} ms, max ${ms(loop.delay_max_ms)} ms; ` +
+    `${integer(loop.gc_minor.count)} scavenges (mean ${ms(loop.gc_minor.total_ms / Math.max(1, loop.gc_minor.count))} ms, max ${ms(loop.gc_minor.max_ms)} ms), ` +
+    `${integer(loop.gc_major.count)} mark-compacts (max ${ms(loop.gc_major.max_ms)} ms); ${integer(loop.gc_pauses_over_5_ms)} GC pauses over 5 ms.`
+  );
+}
+
 // --- results ---------------------------------------------------------------------------------------------------
 const rate = (result: LoadResult): number => result.answered / result.seconds;
 const per10k = (cpu: number, result: LoadResult): number => (cpu / result.answered) * 10_000;
@@ -282,16 +315,19 @@ const section = [
   '|---|---|---|---|---|',
   row('Access-Request throughput at saturation', (f) => `${integer(rate(f.saturation))}/s (${accepts(f.saturation)}, ${f.saturation.timeouts} timeouts)`, '≥ 3× FreeRADIUS', `${ratio(throughputRatio)}× ${verdict(throughputRatio >= 3)}`),
   row(`p50 / p99 at ${integer(FIXED_RATE)}/s offered`, (f) => `${ms(f.fixed.latency.percentile(50))} / ${ms(f.fixed.latency.percentile(99))} ms (${f.fixed.timeouts} timeouts)`, 'p99 ≤ 5 ms', verdict(p99 <= 5)),
-  `| radius-bridge p50 / p99 at 3× FreeRADIUS' saturation (${integer(bridge.extra?.rate ?? 0)}/s offered) | — | ${ms(bridge.extra?.result.latency.percentile(50) ?? Number.NaN)} / ${ms(p99_extra)} ms (${bridge.extra?.result.timeouts ?? '?'} timeouts) | p99 ≤ 5 ms | ${verdict(p99_extra <= 5)} |`,
+  `| radius-bridge p50 / p99 at 3× FreeRADIUS' saturation (${integer(bridge.extra?.rate ?? 0)}/s offered) | — | ${ms(bridge.extra?.result.latency.percentile(50) ?? Number.NaN)} / ${ms(p99_extra)} ms (${bridge.extra?.result.timeouts ?? '?'} timeouts; generator event-loop delay p99 ${ms(bridge.extra?.generator_delay.p99_ms ?? Number.NaN)} ms) | p99 ≤ 5 ms | ${verdict(p99_extra <= 5)} |`,
+  row(`load generator's event-loop delay during the ${integer(FIXED_RATE)}/s run (p99 / max; it adds to the latency above)`, (f) => `${ms(f.fixed_generator_delay.p99_ms)} / ${ms(f.fixed_generator_delay.max_ms)} ms`, 'small against 5 ms', '—'),
   row('load generator CPU during the saturation run', (f) => `${ratio(f.cpu_generator / f.saturation.seconds)} cores`, 'not the bottleneck', '—'),
   row('server CPU-seconds per 10,000 Access-Requests (own + PostgreSQL)', (f) => `${ratio(per10k(f.cpu_own, f.saturation))} + ${ratio(per10k(f.cpu_postgres, f.saturation))} = ${ratio(per10k(f.cpu_own + f.cpu_postgres, f.saturation))} s`, '—', '—'),
   row('accounting Start+Stop at saturation', (f) => `${integer(rate(f.accounting))} requests/s (${f.accounting.timeouts} timeouts)`, '≥ 2× FreeRADIUS', `${ratio(accountingRatio)}× ${verdict(accountingRatio >= 2)}`),
   row('server CPU-seconds per 10,000 accounting requests (own + PostgreSQL)', (f) => `${ratio(per10k(f.acct_cpu_own, f.accounting))} + ${ratio(per10k(f.acct_cpu_postgres, f.accounting))} s`, '—', '—'),
   '',
   `radius-bridge held the ${integer(USERS)} users in memory at ${integer(rss_mb)} MiB resident (whole process, after loading). Its counters at the end: \`${stats}\`.`,
+  serverLoop(stats),
 ].join('\n');
 
-writeResultsSection('## RADIUS: radius-bridge against FreeRADIUS 3.2 + rlm_sql (issue 7)', section, facts.version);
+if (process.env.BENCH_NO_RESULTS === '1') log('BENCH_NO_RESULTS=1: bench/RESULTS.md left unchanged');
+else writeResultsSection('## RADIUS: radius-bridge against FreeRADIUS 3.2 + rlm_sql (issue 7)', section, facts.version);
 process.stdout.write(`${section}\n`);
 await database.close();
 await server.stop();
