@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RecordedEvent } from '../eventstore/event-store.js';
-import { keyString, ProjectionHandlerError, type Projection, type Row, type RowKey, type TableSpec } from './projection.js';
+import { assertChangeAllowed, assertReadable, keyString, ProjectionHandlerError, type Projection, type Row, type RowKey, type TableSpec } from './projection.js';
 import { Decimal } from 'decimal.js';
 import { addToCounters, loadRows, writeRows } from './table-sql.js';
 
@@ -101,7 +101,7 @@ export async function applyBatch(
     const reader = {
       get(table: string, key: RowKey): Row | undefined {
         const spec = specOf(table);
-        if (spec.counter === true) throw new ProjectionHandlerError(`projection ${projection.name} read counter table ${table}; counters are write-only`);
+        assertReadable(projection, spec);
         const id = keyString(spec, key);
         const changed = changes.get(table)?.get(id);
         if (changed !== undefined) return changed ?? undefined;
@@ -167,11 +167,11 @@ function runHandlers(
   for (const event of events) {
     for (const change of projection.handle(event, reader)) {
       const spec = specOf(change.table);
+      assertChangeAllowed(projection, spec, change);
       if (change.op === 'add') {
         addToCounter(spec, counters, change.key, change.amounts);
         continue;
       }
-      if (spec.counter === true) throw new ProjectionHandlerError(`projection ${projection.name}: counter table ${spec.name} only takes add`);
       let rows = changes.get(change.table);
       if (rows === undefined) changes.set(change.table, (rows = new Map()));
       if (change.op === 'put') {

@@ -27,6 +27,12 @@ export type TableSpec = Readonly<{
    * batch writes its totals with one `col = col + delta` upsert and no read at all.
    */
   counter?: boolean;
+  /**
+   * Rows that only ever arrive, like journal lines and timeline lines: each is put by one event (its key carries
+   * that event's position or an id of its own) and never read, changed or deleted by a handler afterwards. A
+   * rebuild streams them to COPY as they come instead of holding them in memory.
+   */
+  write_once?: boolean;
   /** Extra DDL run after the table is created, with `{table}` standing for its qualified name. */
   indexes?: readonly string[];
 }>;
@@ -70,6 +76,18 @@ export function keyString(spec: TableSpec, key: RowKey | Row): string {
     out += `${String(value)}\u0000`;
   }
   return out;
+}
+
+/** What no handler may read: counters (sums only ever added to) and write-once rows. Both runtimes ask this. */
+export function assertReadable(projection: Projection, spec: TableSpec): void {
+  if (spec.counter === true) throw new ProjectionHandlerError(`projection ${projection.name} read counter table ${spec.name}; counters are write-only`);
+  if (spec.write_once === true) throw new ProjectionHandlerError(`projection ${projection.name} read write-once table ${spec.name}; its rows are never read back`);
+}
+
+/** What a handler may do to a table: counters only take `add`; write-once rows are only put. Both runtimes ask this. */
+export function assertChangeAllowed(projection: Projection, spec: TableSpec, change: RowChange): void {
+  if (spec.counter === true && change.op !== 'add') throw new ProjectionHandlerError(`projection ${projection.name}: counter table ${spec.name} only takes add`);
+  if (spec.write_once === true && change.op !== 'put') throw new ProjectionHandlerError(`projection ${projection.name}: write-once table ${spec.name} only takes put`);
 }
 
 export class ProjectionHandlerError extends Error {

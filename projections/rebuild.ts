@@ -14,7 +14,7 @@ import {
   type Generation,
 } from './generations.js';
 import { MemoryFold } from './in-memory.js';
-import { ProjectionHandlerError, type Projection } from './projection.js';
+import { ProjectionHandlerError, type Projection, type Row } from './projection.js';
 import type { TableComparison } from './table-sql.js';
 
 export type RebuildProgress = Readonly<{
@@ -101,7 +101,8 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
     });
   };
 
-  const folds = projections.map((projection) => new MemoryFold(projection));
+  const folds = projections.map((projection) => new MemoryFold(projection, true));
+  const streamer = new RowStreamer(pool, folds, fresh);
   let in_memory = true;
   const caches = projections.map(() => new RowCache());
   let position: LogPosition = START;
@@ -118,6 +119,7 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
     reading.catch(() => undefined);
     if (in_memory) {
       for (const event of events) for (const fold of folds) foldEvent(fold, event);
+      await streamer.offer(STREAMED_ROWS_PER_COPY);
     } else {
       await eachAtMost(WRITERS, projections, (projection, index) => applyCheckpointed(pool, projection, fresh[index]!, events, caches[index]!, { expected: position }));
     }
@@ -125,6 +127,7 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
     position = last.position;
     last_event = last;
     if (in_memory && folds.reduce((sum, fold) => sum + fold.rows, 0) > memory_rows) {
+      await streamer.drain();
       await writeFolds(pool, folds, fresh, last, applied);
       for (const fold of folds) fold.clear();
       in_memory = false;
@@ -134,6 +137,7 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
       report();
     }
   }
+  if (in_memory) await streamer.drain();
   options.on_stage?.('folded');
   if (in_memory && last_event !== null) await writeFolds(pool, folds, fresh, last_event, applied);
   for (const fold of folds) fold.clear();
@@ -198,7 +202,10 @@ async function writeFolds(pool: pg.Pool, folds: readonly MemoryFold[], generatio
       await client.query('BEGIN');
       const generation = await lockGeneration(client, generations[index]!.name, generations[index]!.generation);
       if (generation.events_applied !== 0n) throw new Error(`bug: generation ${generation.schema_name} was written by someone else during its rebuild`);
-      for (const spec of fold.projection.tables) await copyRows(client, generation.schema_name, spec, fold.tables.get(spec.name)!.values());
+      for (const spec of fold.projection.tables) {
+        const rows = fold.tables.get(spec.name)!;
+        if (rows.size > 0) await copyRows(client, generation.schema_name, spec, rows.values());
+      }
       await advanceGeneration(client, generation, last, events);
       await client.query('COMMIT');
       client.release();
@@ -208,6 +215,57 @@ async function writeFolds(pool: pg.Pool, folds: readonly MemoryFold[], generatio
       throw error;
     }
   });
+}
+
+/** Write-once rows are sent once this many wait; the fold goes on while they are written. */
+const STREAMED_ROWS_PER_COPY = 20_000;
+
+/**
+ * Write-once rows (journal lines, timeline lines) on their way to the fresh generations while the fold goes on:
+ * one COPY at a time on a connection of its own, so PostgreSQL parses rows on the other core while Node folds,
+ * and the fold never holds more than two loads of them. Nobody reads a generation before its swap and a failed
+ * rebuild abandons it, so these rows need not commit together with the checkpoint.
+ */
+class RowStreamer {
+  private in_flight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly folds: readonly MemoryFold[],
+    private readonly generations: readonly Generation[],
+  ) {}
+
+  /** Sends what the folds hold once `threshold` rows wait, after the previous COPY finished (its failure is thrown here). */
+  async offer(threshold: number): Promise<void> {
+    if (this.folds.reduce((sum, fold) => sum + fold.streamed_rows, 0) < threshold) return;
+    await this.in_flight;
+    this.in_flight = this.copy(this.folds.map((fold) => fold.takeStreamed()));
+    // Observed now, thrown at the next offer or drain: a fold that fails meanwhile must not leave it unhandled.
+    this.in_flight.catch(() => undefined);
+  }
+
+  /** Waits for the COPY under way, then writes whatever is left. */
+  async drain(): Promise<void> {
+    await this.in_flight;
+    await this.copy(this.folds.map((fold) => fold.takeStreamed()));
+  }
+
+  private async copy(taken: readonly ReadonlyMap<string, readonly Row[]>[]): Promise<void> {
+    if (taken.every((tables) => tables.size === 0)) return;
+    const client = await this.pool.connect();
+    try {
+      for (const [index, tables] of taken.entries()) {
+        for (const [table, rows] of tables) {
+          const spec = this.folds[index]!.projection.tables.find((candidate) => candidate.name === table)!;
+          await copyRows(client, this.generations[index]!.schema_name, spec, rows);
+        }
+      }
+      client.release();
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  }
 }
 
 /** `work` over every item, at most `limit` at a time, results in the items' order. */

@@ -115,6 +115,7 @@ export const billingProjection: Projection = {
     },
     {
       name: BILL_SETTLEMENTS,
+      write_once: true,
       key: ['bill_id', 'global_position'],
       columns: {
         bill_id: 'text',

@@ -72,6 +72,7 @@ export const booksProjection: Projection = {
     },
     {
       name: JOURNAL_LINES,
+      write_once: true,
       key: ['entry_id', 'line_no'],
       columns: {
         entry_id: 'text',

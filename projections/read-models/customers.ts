@@ -76,6 +76,7 @@ export const customersProjection: Projection = {
     },
     {
       name: CUSTOMER_TIMELINE,
+      write_once: true,
       key: ['customer_id', 'global_position'],
       columns: {
         customer_id: 'text',

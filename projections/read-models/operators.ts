@@ -48,6 +48,7 @@ export const operatorsProjection: Projection = {
     },
     {
       name: WALLET_ENTRIES,
+      write_once: true,
       key: ['operator_id', 'global_position'],
       columns: {
         operator_id: 'text',
@@ -67,6 +68,7 @@ export const operatorsProjection: Projection = {
     },
     {
       name: COMMISSION_LINES,
+      write_once: true,
       key: ['operator_id', 'global_position'],
       columns: {
         operator_id: 'text',
