@@ -233,7 +233,8 @@ export function zeroCounterRow(spec: TableSpec, key: RowKey): Record<string, unk
 
 /** Adds to a counter row in place: integers as numbers, numeric sums as exact decimals. */
 export function addAmounts(spec: TableSpec, row: Record<string, unknown>, amounts: Readonly<Record<string, number | string>>): void {
-  for (const [column, amount] of Object.entries(amounts)) {
+  for (const column in amounts) {
+    const amount = amounts[column]!;
     const type = spec.columns[column];
     if (type === 'numeric') row[column] = sumKeepingScale(row[column] as string, String(amount));
     else if (type === 'integer' || type === 'bigint') row[column] = (row[column] as number) + Number(amount);
@@ -248,6 +249,8 @@ export function addAmounts(spec: TableSpec, row: Record<string, unknown>, amount
  */
 export function sumKeepingScale(a: string, b: string): string {
   const scale = Math.max(scaleOf(a), scaleOf(b));
+  // Half of what a journal line adds is a zero debit or credit.
+  if (ZERO.test(b) && scaleOf(b) <= scaleOf(a) && NORMAL_NONZERO.test(a) && !ZERO.test(a)) return a;
   if (!PLAIN_DECIMAL.test(a) || !PLAIN_DECIMAL.test(b)) return new Decimal(a).plus(new Decimal(b)).toFixed(scale);
   const total = scaledInteger(a, scale) + scaledInteger(b, scale);
   const negative = total < 0n;
@@ -257,6 +260,9 @@ export function sumKeepingScale(a: string, b: string): string {
 }
 
 const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
+const ZERO = /^-?0+(\.0+)?$/;
+/** No leading zeros: what a sum prints, so returning `a` itself is what adding would print. */
+const NORMAL_NONZERO = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
 /** "12.3" at scale 2 is 1230n. */
 function scaledInteger(text: string, scale: number): bigint {

@@ -1,6 +1,7 @@
 /**
  * A diagnostic, not a figure: builds a small history (BENCH_CUSTOMERS, default 30,000), reads the whole log into
- * memory, then folds it with each projection's handler in memory and prints events/s per projection. Run it with
+ * memory, then folds it with each projection's handler in memory (BENCH_FOLD_ONLY=books,customers: only those)
+ * and prints events/s per projection. Run it with
  * `node --cpu-prof --import tsx bench/support/fold-profile.ts` to see where a rebuild's Node time goes.
  */
 import { CommandRuntime } from '../../commands/command-runtime.js';
@@ -37,12 +38,13 @@ try {
     position = page[page.length - 1]!.position;
   }
   log(`${events.length} events read`);
-  for (const projection of ALL_PROJECTIONS) {
-    const fold = new MemoryFold(projection);
+  const only = process.env.BENCH_FOLD_ONLY?.split(',');
+  for (const projection of ALL_PROJECTIONS.filter((candidate) => only === undefined || only.includes(candidate.name))) {
+    const fold = new MemoryFold(projection, true);
     const started = performance.now();
     for (const event of events) fold.apply(event);
     const seconds = (performance.now() - started) / 1000;
-    log(`${projection.name.padEnd(10)} ${Math.round(events.length / seconds)} events/s (${seconds.toFixed(2)} s, ${fold.rows} rows)`);
+    log(`${projection.name.padEnd(10)} ${Math.round(events.length / seconds)} events/s (${seconds.toFixed(2)} s, ${fold.rows} rows held, ${fold.streamed_rows} write-once rows streamed)`);
   }
 } finally {
   await database.close();

@@ -129,8 +129,19 @@ export const booksProjection: Projection = {
   },
 };
 
-/** What the posting rules may ask about: books, customers' accounts, payments, earlier entries. */
+/**
+ * What the posting rules may ask about: books, customers' accounts, payments, earlier entries. One per reader
+ * (a rebuild's fold has one for the whole log), not one set of closures per event.
+ */
 function postingContext(rows: RowReader): PostingContext {
+  let context = contexts.get(rows);
+  if (context === undefined) contexts.set(rows, (context = newPostingContext(rows)));
+  return context;
+}
+
+const contexts = new WeakMap<RowReader, PostingContext>();
+
+function newPostingContext(rows: RowReader): PostingContext {
   return {
     book: (operator_id) => {
       const row = rows.get(BOOKS, { book_id: operator_id });
@@ -237,7 +248,7 @@ function entryRows(recorded: RecordedEvent, entry: JournalEntry, rows: RowReader
       lines: entry.lines,
     }),
   ];
-  entry.lines.forEach((line, index) => {
+  for (const [index, line] of entry.lines.entries()) {
     const amounts = { debit: line.debit, credit: line.credit };
     changes.push(
       put(JOURNAL_LINES, {
@@ -258,14 +269,15 @@ function entryRows(recorded: RecordedEvent, entry: JournalEntry, rows: RowReader
     );
     if (line.party !== null) changes.push(add(PARTY_TOTALS, { book_id: entry.book_id, account_code: line.account_code, party: line.party, currency: entry.currency }, amounts));
     if (line.account_code === CUSTOMER_ACCOUNTS && line.party !== null) {
-      const current = balances.get(line.party) ?? (() => {
+      let current = balances.get(line.party);
+      if (current === undefined) {
         const row = rows.get(BOOK_CUSTOMERS, { customer_id: line.party });
-        return row === undefined ? undefined : { row, balance: row.balance as string };
-      })();
+        if (row !== undefined) current = { row, balance: row.balance as string };
+      }
       if (current !== undefined && current.row.owner === entry.book_id) {
         balances.set(line.party, { row: current.row, balance: minus(plus(current.balance, line.debit, entry.currency), line.credit, entry.currency) });
       }
     }
-  });
+  }
   return changes;
 }
