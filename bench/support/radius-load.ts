@@ -142,7 +142,9 @@ export function treeCpuSeconds(roots: readonly number[]): number {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      processes.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+      // utime + stime, and cutime + cstime: the children it has reaped (PostgreSQL backends whose connection
+      // closed during the run), which would otherwise leave the tree with their CPU time and make a delta negative.
+      processes.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) });
     } catch {
       // exited meanwhile
     }
