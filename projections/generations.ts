@@ -156,13 +156,34 @@ export async function createGeneration(
   }
 }
 
-/** The secondary indexes of a generation created with `defer_indexes`, then fresh planner statistics. */
+/**
+ * The secondary indexes of a generation created with `defer_indexes`, then fresh planner statistics. Two
+ * connections build them (PostgreSQL sorts for one while it writes the other), each with room to sort a few
+ * million keys in memory instead of spilling to disk: what a bulk load's index build is bound by.
+ */
 export async function createSecondaryIndexes(pool: pg.Pool, projection: Projection, generation: Pick<Generation, 'schema_name'>): Promise<void> {
-  for (const spec of projection.tables) {
-    for (const statement of createIndexesSql(generation.schema_name, spec)) await pool.query(statement);
-    await pool.query(`ANALYZE ${qualified(generation.schema_name, spec.name)}`);
-  }
+  const statements = projection.tables.flatMap((spec) => createIndexesSql(generation.schema_name, spec));
+  const builders = Math.max(1, Math.min(INDEX_BUILDERS, statements.length, (pool.options.max ?? 10) - 1));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: builders }, async () => {
+      const client = await pool.connect();
+      try {
+        await client.query(`SET maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
+        while (next < statements.length) await client.query(statements[next++]!);
+        await client.query('RESET maintenance_work_mem');
+        client.release();
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+    }),
+  );
+  for (const spec of projection.tables) await pool.query(`ANALYZE ${qualified(generation.schema_name, spec.name)}`);
 }
+
+const INDEX_BUILDERS = 2;
+const INDEX_BUILD_MEMORY = '256MB';
 
 async function liveOrBuilding(db: pg.Pool | pg.ClientBase, name: string, generation: number): Promise<Generation | null> {
   const result = await db.query<GenerationRow>(`SELECT ${COLUMNS} FROM projection_generations WHERE name = $1 AND generation = $2`, [name, generation]);
