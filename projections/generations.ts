@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { comparePositions, START, type LogPosition, type RecordedEvent } from '../eventstore/event-store.js';
-import type { Projection } from './projection.js';
+import type { Projection, TableSpec } from './projection.js';
 import { checkName, compareTables, createIndexesSql, createTableSql, qualified, type TableComparison } from './table-sql.js';
 
 /**
@@ -161,8 +161,15 @@ export async function createGeneration(
  * connections build them (PostgreSQL sorts for one while it writes the other), each with room to sort a few
  * million keys in memory instead of spilling to disk: what a bulk load's index build is bound by.
  */
-export async function createSecondaryIndexes(pool: pg.Pool, projection: Projection, generation: Pick<Generation, 'schema_name'>): Promise<void> {
-  const statements = projection.tables.flatMap((spec) => createIndexesSql(generation.schema_name, spec));
+export async function createSecondaryIndexes(
+  pool: pg.Pool,
+  projection: Projection,
+  generation: Pick<Generation, 'schema_name'>,
+  /** Only these tables (a rebuild indexes its complete write-once tables while it still writes the others). */
+  which: (spec: TableSpec) => boolean = () => true,
+): Promise<void> {
+  const tables = projection.tables.filter(which);
+  const statements = tables.flatMap((spec) => createIndexesSql(generation.schema_name, spec));
   const builders = Math.max(1, Math.min(INDEX_BUILDERS, statements.length, (pool.options.max ?? 10) - 1));
   let next = 0;
   await Promise.all(
@@ -179,7 +186,7 @@ export async function createSecondaryIndexes(pool: pg.Pool, projection: Projecti
       }
     }),
   );
-  for (const spec of projection.tables) await pool.query(`ANALYZE ${qualified(generation.schema_name, spec.name)}`);
+  for (const spec of tables) await pool.query(`ANALYZE ${qualified(generation.schema_name, spec.name)}`);
 }
 
 const INDEX_BUILDERS = 2;

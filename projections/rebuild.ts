@@ -14,7 +14,7 @@ import {
   type Generation,
 } from './generations.js';
 import { MemoryFold } from './in-memory.js';
-import { ProjectionHandlerError, type Projection, type Row } from './projection.js';
+import { ProjectionHandlerError, type Projection, type Row, type TableSpec } from './projection.js';
 import type { TableComparison } from './table-sql.js';
 
 export type RebuildProgress = Readonly<{
@@ -139,16 +139,22 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
   }
   if (in_memory) await streamer.drain();
   options.on_stage?.('folded');
+  // Once the streams are drained the write-once tables are complete (up to the catch-up): PostgreSQL builds their
+  // indexes, the bulk of the index work, while Node formats the other tables' COPY.
+  const indexed_early = (spec: TableSpec): boolean => in_memory && spec.write_once === true;
+  const early = eachAtMost(1, projections, (projection, index) => createSecondaryIndexes(pool, projection, fresh[index]!, indexed_early));
+  early.catch(() => undefined);
   if (in_memory && last_event !== null) await writeFolds(pool, folds, fresh, last_event, applied);
   for (const fold of folds) fold.clear();
   options.on_stage?.('written');
+  await early;
 
   // A swap holds a connection while the catch-up reads the log on another: two at a time need four connections.
   const swappers = Math.max(1, Math.min(WRITERS, Math.floor((pool.options.max ?? 10) / 2)));
   const reports = await eachAtMost(swappers, projections, async (projection, index) => {
     // Outside the swap's locks, so the live generation keeps serving (and its worker writing) meanwhile; the
     // catch-up below then maintains the indexes for the few events that arrived since.
-    await createSecondaryIndexes(pool, projection, fresh[index]!);
+    await createSecondaryIndexes(pool, projection, fresh[index]!, (spec) => !indexed_early(spec));
     let caught_up = 0;
     const client = await pool.connect();
     let swap: { replaced: Generation | null; comparison: readonly TableComparison[] | null };
