@@ -7,7 +7,7 @@
  * The ISP's history is the projections benchmark's (bench/support/isp-history.ts: BENCH_DOCUMENTS_CUSTOMERS
  * customers, of whom a tenth are monthly postpaid customers billed for October 2026 by the bill run's decider and
  * 70 % of those paid), appended and then projected by the real projections (customers, billing, operators, books)
- * with `rebuildProjection`. The figures are taken in a child process each (bench/support/documents-child.ts), so
+ * with `rebuildProjections`. The figures are taken in a child process each (bench/support/documents-child.ts), so
  * the peak resident memory (getrusage) is the document's alone, Node and the module loading included:
  *
  * 1. every invoice of October's bill run (kind monthly) as one PDF: `writeBillRunPdf`, as `ispbills export
@@ -47,7 +47,7 @@ import { billingProjection } from '../projections/read-models/billing.js';
 import { booksProjection, POSITION_BUCKET } from '../projections/read-models/books.js';
 import { customersProjection } from '../projections/read-models/customers.js';
 import { operatorsProjection } from '../projections/read-models/operators.js';
-import { rebuildProjection } from '../projections/rebuild.js';
+import { rebuildProjections } from '../projections/rebuild.js';
 import { appendHistory, setUpIsp, TENANT } from './support/isp-history.js';
 import { integer, startCpuMeter, type CpuUse } from './support/measure.js';
 import { serverFacts, startBenchServer } from './support/postgres-server.js';
@@ -131,10 +131,8 @@ async function main(): Promise<void> {
     progress(`history: ${integer(history.events)} events for ${integer(history.customers)} customers`);
 
     const projectionsStarted = performance.now();
-    for (const projection of [customersProjection, billingProjection, operatorsProjection, booksProjection]) {
-      const report = await rebuildProjection(pool, store, projection, { on_progress: () => undefined });
-      progress(`${projection.name} projected: ${integer(report.events_applied)} events in ${report.seconds.toFixed(0)} s`);
-    }
+    const reports = await rebuildProjections(pool, store, [customersProjection, billingProjection, operatorsProjection, booksProjection], { on_progress: () => undefined });
+    progress(`${reports.map((report) => report.projection).join(', ')} projected: ${integer(reports[0]!.events_applied)} events in ${((performance.now() - projectionsStarted) / 1000).toFixed(0)} s`);
     const projectionSeconds = (performance.now() - projectionsStarted) / 1000;
     await pool.query('VACUUM (ANALYZE)');
 

@@ -170,7 +170,7 @@ export async function createSecondaryIndexes(
 ): Promise<void> {
   const tables = projection.tables.filter(which);
   const statements = tables.flatMap((spec) => createIndexesSql(generation.schema_name, spec));
-  const builders = Math.max(1, Math.min(INDEX_BUILDERS, statements.length, (pool.options.max ?? 10) - 1));
+  const builders = Math.min(INDEX_BUILDERS, statements.length, Math.max(1, (pool.options.max ?? 10) - 1));
   let next = 0;
   await Promise.all(
     Array.from({ length: builders }, async () => {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { comparePositions, START, type EventStore, type LogPosition, type RecordedEvent } from '../eventstore/event-store.js';
+import { comparePositions, START, type EventStore, type RecordedEvent } from '../eventstore/event-store.js';
 import { RowCache } from './apply-batch.js';
 import { applyCheckpointed, applyInTransaction } from './checkpointed-apply.js';
 import { copyRows } from './copy-rows.js';
@@ -105,10 +105,9 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
   const streamer = new RowStreamer(pool, folds, fresh);
   let in_memory = true;
   const caches = projections.map(() => new RowCache());
-  let position: LogPosition = START;
   let last_event: RecordedEvent | null = null;
   // The next page is read while this one is applied: reading and applying overlap.
-  let reading = store.readAll(position, { max_count: batch_size });
+  let reading = store.readAll(START, { max_count: batch_size });
   for (;;) {
     const events = await reading;
     if (events.length === 0) break;
@@ -121,10 +120,10 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
       for (const event of events) for (const fold of folds) foldEvent(fold, event);
       await streamer.offer(STREAMED_ROWS_PER_COPY);
     } else {
-      await eachAtMost(WRITERS, projections, (projection, index) => applyCheckpointed(pool, projection, fresh[index]!, events, caches[index]!, { expected: position }));
+      const expected = last_event!.position;
+      await eachAtMost(WRITERS, projections, (projection, index) => applyCheckpointed(pool, projection, fresh[index]!, events, caches[index]!, { expected }));
     }
     applied += events.length;
-    position = last.position;
     last_event = last;
     if (in_memory && folds.reduce((sum, fold) => sum + fold.rows, 0) > memory_rows) {
       await streamer.drain();
@@ -142,7 +141,7 @@ export async function rebuildProjections(pool: pg.Pool, store: EventStore, proje
   // Once the streams are drained the write-once tables are complete (up to the catch-up): PostgreSQL builds their
   // indexes, the bulk of the index work, while Node formats the other tables' COPY.
   const indexed_early = (spec: TableSpec): boolean => in_memory && spec.write_once === true;
-  const early = eachAtMost(1, projections, (projection, index) => createSecondaryIndexes(pool, projection, fresh[index]!, indexed_early));
+  const early = in_memory ? eachAtMost(1, projections, (projection, index) => createSecondaryIndexes(pool, projection, fresh[index]!, indexed_early)) : Promise.resolve([]);
   early.catch(() => undefined);
   if (in_memory && last_event !== null) await writeFolds(pool, folds, fresh, last_event, applied);
   for (const fold of folds) fold.clear();
